@@ -1,0 +1,205 @@
+//! `Context`: what the plugin tells the app about the call. The plugin rebuilds it before
+//! every call; only what the call's expand asked for is filled in.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::secret::Secret;
+
+/// The context of a call.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Context {
+    /// Always sent, always `""`: the plugin blanks it.
+    #[serde(default)]
+    pub app_id: String,
+    /// The event, for subscription notifications only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// `webapp` or `mobile` (plugin builds after v1.2.2 only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Set by clients for analytics (after v1.2.2 only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub track_as_submit: bool,
+    /// Mattermost's SiteURL; `""` in ping requests.
+    #[serde(default)]
+    pub mattermost_site_url: String,
+    /// True when Mattermost runs in developer mode.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub developer_mode: bool,
+    /// `/plugins/com.mattermost.apps/apps/{app_id}`, relative to the site URL.
+    #[serde(default)]
+    pub app_path: String,
+    /// The app's bot user; `""` in ping requests.
+    #[serde(default)]
+    pub bot_user_id: String,
+    /// The bot's session token, only when the app has `act_as_bot`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot_access_token: Option<Secret>,
+    /// The app record, when expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<Value>,
+    /// The acting user, when expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acting_user: Option<User>,
+    /// A session token for the acting user, when expanded (`act_as_user`). Good for this
+    /// request only: the plugin rotates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acting_user_access_token: Option<Secret>,
+    /// The acting user's locale, when expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// The channel, when expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Value>,
+    /// The channel membership, when expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_member: Option<Value>,
+    /// The team, when expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<Value>,
+    /// The team membership, when expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_member: Option<Value>,
+    /// The post, when expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<Value>,
+    /// The thread's root post, when expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_post: Option<Value>,
+    /// The subject user of a notification, when expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<User>,
+    /// Remote OAuth2 data; always present, `{}` when nothing was expanded.
+    #[serde(default)]
+    pub oauth2: OAuth2Context,
+}
+
+/// The parts of `Context` the app needs to authenticate a call: implemented by every
+/// context type a handler may choose, so the JWT check can compare users.
+pub trait ActingUserId {
+    /// The expanded acting user's ID, if the context has one.
+    fn acting_user_id(&self) -> Option<&str>;
+}
+
+impl ActingUserId for Context {
+    fn acting_user_id(&self) -> Option<&str> {
+        self.acting_user.as_ref().map(|u| u.id.as_str())
+    }
+}
+
+/// A Mattermost user, with the keys the `summary` level fills in. Keys Go always
+/// serialises are always serialised here too; unknown keys (level `all`) are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// 26-character user ID.
+    pub id: String,
+    /// Milliseconds since the epoch when deactivated, else 0.
+    #[serde(default)]
+    pub delete_at: i64,
+    /// Login name.
+    #[serde(default)]
+    pub username: String,
+    /// SSO service, or `""`.
+    #[serde(default)]
+    pub auth_service: String,
+    /// E-mail address (blank when privacy settings hide it).
+    #[serde(default)]
+    pub email: String,
+    /// Nickname.
+    #[serde(default)]
+    pub nickname: String,
+    /// First name.
+    #[serde(default)]
+    pub first_name: String,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: String,
+    /// Position.
+    #[serde(default)]
+    pub position: String,
+    /// Space-separated role names, e.g. `system_admin system_user`.
+    #[serde(default)]
+    pub roles: String,
+    /// Locale, e.g. `en`.
+    #[serde(default)]
+    pub locale: String,
+    /// Timezone settings; `null` at level `id`.
+    #[serde(default)]
+    pub timezone: Option<BTreeMap<String, String>>,
+    /// Whether the welcome e-mail is off.
+    #[serde(default)]
+    pub disable_welcome_email: bool,
+    /// True for bot accounts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_bot: bool,
+    /// A bot's description.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub bot_description: String,
+}
+
+impl User {
+    /// True when the user has the `system_admin` role.
+    pub fn is_system_admin(&self) -> bool {
+        has_role(&self.roles, "system_admin")
+    }
+}
+
+/// True when the space-separated `roles` contains `role`.
+pub fn has_role(roles: &str, role: &str) -> bool {
+    roles.split_whitespace().any(|r| r == role)
+}
+
+/// `context.oauth2`: the remote OAuth2 client as last stored by the app, the plugin's
+/// connect/complete URLs, and the acting user's stored token.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OAuth2Context {
+    /// As stored with `/oauth2/app`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub remote_root_url: String,
+    /// As stored with `/oauth2/app`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_id: String,
+    /// As stored with `/oauth2/app`; sent on every call that expands `oauth2_app`.
+    #[serde(default, skip_serializing_if = "Secret::is_empty")]
+    pub client_secret: Secret,
+    /// As stored with `/oauth2/app`: free-form app data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+    /// Where the user's browser starts the flow (filled when `oauth2_app` is expanded).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub connect_url: String,
+    /// The redirect URI to register with the provider.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub complete_url: String,
+    /// The acting user's token as stored with `/oauth2/user`, when expanded and present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_matched_as_words() {
+        assert!(has_role("system_admin system_user", "system_admin"));
+        assert!(!has_role(
+            "system_user custom_system_admin_like",
+            "system_admin"
+        ));
+        assert!(!has_role("", "system_admin"));
+    }
+
+    #[test]
+    fn secrets_in_the_context_are_redacted_in_debug() {
+        let ctx: Context = serde_json::from_str(
+            r#"{"acting_user_access_token":"tok-123","oauth2":{"client_secret":"cs-456"}}"#,
+        )
+        .expect("parse");
+        let debug = format!("{ctx:?}");
+        assert!(!debug.contains("tok-123") && !debug.contains("cs-456"));
+    }
+}

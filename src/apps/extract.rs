@@ -1,0 +1,129 @@
+//! The one way in for calls: an actix-web extractor that checks the JWT (before reading the
+//! body), caps and parses the body, and checks the token's user against the context's. A
+//! handler that takes a [`Verified`] cannot forget any of it.
+//!
+//! Transport problems are HTTP errors: 401 for the token (plain text, a short reason), 413
+//! for a body over the cap, 400 with a `CallResponse` of type `error` for malformed JSON.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use serde::de::DeserializeOwned;
+
+use super::call::CallRequest;
+use super::context::{ActingUserId, Context};
+use super::jwt::{self, Claims, JwtError, JwtVerifier};
+use super::response::CallResponse;
+
+/// The largest call body accepted (1 MiB). Register it with
+/// `web::PayloadConfig::new(MAX_CALL_BODY)` in the app data.
+pub const MAX_CALL_BODY: usize = 1 << 20;
+
+/// A call whose JWT was verified; derefs to the [`CallRequest`].
+#[derive(Debug)]
+pub struct Verified<C = Context> {
+    /// The parsed request.
+    pub request: CallRequest<C>,
+    /// The token's claims.
+    pub claims: Claims,
+}
+
+impl<C> Deref for Verified<C> {
+    type Target = CallRequest<C>;
+    fn deref(&self) -> &Self::Target {
+        &self.request
+    }
+}
+
+/// Why a call was refused before reaching its handler.
+#[derive(Debug, thiserror::Error)]
+pub enum Rejection {
+    /// Bad, missing or mismatched JWT.
+    #[error("unauthorized: {0}")]
+    Unauthorized(#[from] JwtError),
+    /// The body is over the cap.
+    #[error("the call body is larger than {MAX_CALL_BODY} bytes")]
+    TooLarge,
+    /// The body could not be read.
+    #[error("the call body could not be read")]
+    Unreadable,
+    /// The body is not a CallRequest. The text has the position, never the content.
+    #[error("invalid call request: {0}")]
+    BadJson(String),
+    /// No [`JwtVerifier`] was registered as app data.
+    #[error("the app has no JWT verifier configured")]
+    NoVerifier,
+}
+
+impl ResponseError for Rejection {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Rejection::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Rejection::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Rejection::Unreadable | Rejection::BadJson(_) => StatusCode::BAD_REQUEST,
+            Rejection::NoVerifier => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            Rejection::BadJson(_) => response.json(CallResponse::error(self.to_string())),
+            _ => response
+                .content_type("text/plain; charset=utf-8")
+                .body(self.to_string()),
+        }
+    }
+}
+
+impl<C> FromRequest for Verified<C>
+where
+    C: DeserializeOwned + ActingUserId + Default + 'static,
+{
+    type Error = Rejection;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Rejection>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let claims = match req.app_data::<web::Data<JwtVerifier>>() {
+            Some(verifier) => {
+                let header = req.headers().get(jwt::HEADER).and_then(|v| v.to_str().ok());
+                verifier.verify_header(header)
+            }
+            None => return Box::pin(async { Err(Rejection::NoVerifier) }),
+        };
+        let claims = match claims {
+            Ok(claims) => claims,
+            // Refuse before reading a byte of the body.
+            Err(err) => return Box::pin(async move { Err(Rejection::Unauthorized(err)) }),
+        };
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|err| {
+                let overflow = matches!(
+                    err.as_error::<actix_web::error::PayloadError>(),
+                    Some(actix_web::error::PayloadError::Overflow)
+                ) || err.as_response_error().status_code()
+                    == StatusCode::PAYLOAD_TOO_LARGE;
+                if overflow {
+                    Rejection::TooLarge
+                } else {
+                    Rejection::Unreadable
+                }
+            })?;
+            let request: CallRequest<C> = serde_json::from_slice(&bytes).map_err(|err| {
+                Rejection::BadJson(format!(
+                    "{:?} error at line {}, column {}",
+                    err.classify(),
+                    err.line(),
+                    err.column()
+                ))
+            })?;
+            jwt::check_acting_user(&claims, request.context.acting_user_id())?;
+            Ok(Verified { request, claims })
+        })
+    }
+}
