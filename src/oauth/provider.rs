@@ -1,0 +1,384 @@
+//! Which provider the admin configured: the named presets, the settings stored in the
+//! plugin (`OAuth2App.data`), and the resolved endpoints the app talks to.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::apps::OAuth2Context;
+use crate::secret::Secret;
+
+/// The providers the configure form offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Google (the default).
+    Google,
+    /// GitHub (OAuth apps).
+    Github,
+    /// GitLab.com.
+    Gitlab,
+    /// Microsoft identity platform (Entra ID), common tenant.
+    Microsoft,
+    /// Any OAuth2 server: the admin gives the endpoints.
+    Custom,
+}
+
+impl ProviderKind {
+    /// Every kind, in form order.
+    pub const ALL: [ProviderKind; 5] = [
+        ProviderKind::Google,
+        ProviderKind::Github,
+        ProviderKind::Gitlab,
+        ProviderKind::Microsoft,
+        ProviderKind::Custom,
+    ];
+
+    /// The value in forms and storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Google => "google",
+            ProviderKind::Github => "github",
+            ProviderKind::Gitlab => "gitlab",
+            ProviderKind::Microsoft => "microsoft",
+            ProviderKind::Custom => "custom",
+        }
+    }
+
+    /// The human name.
+    pub fn label(self) -> &'static str {
+        match self {
+            ProviderKind::Google => "Google",
+            ProviderKind::Github => "GitHub",
+            ProviderKind::Gitlab => "GitLab",
+            ProviderKind::Microsoft => "Microsoft",
+            ProviderKind::Custom => "Custom OAuth2 server",
+        }
+    }
+
+    /// The preset endpoints and scopes; `None` for `custom`.
+    pub fn preset(self) -> Option<&'static Preset> {
+        PRESETS.iter().find(|p| p.kind == self)
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProviderKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|k| k.as_str()).collect();
+                format!("unknown provider {s:?}; choose one of {}", names.join(", "))
+            })
+    }
+}
+
+/// A named provider's endpoints, scopes and extra authorize parameters.
+#[derive(Debug)]
+pub struct Preset {
+    /// Which provider.
+    pub kind: ProviderKind,
+    /// Authorize endpoint.
+    pub auth_url: &'static str,
+    /// Token endpoint.
+    pub token_url: &'static str,
+    /// Who-am-I endpoint.
+    pub userinfo_url: &'static str,
+    /// RFC 7009 revocation endpoint, if the provider has a standard one.
+    pub revoke_url: Option<&'static str>,
+    /// Space-separated scopes.
+    pub scopes: &'static str,
+    /// Extra authorize parameters.
+    pub extra_params: &'static [(&'static str, &'static str)],
+}
+
+/// The presets. Google asks for offline access (and consent, so a refresh token is issued
+/// again on reconnect); GitHub and Microsoft have no RFC 7009 revocation endpoint.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        kind: ProviderKind::Google,
+        auth_url: "https://accounts.google.com/o/oauth2/v2/auth",
+        token_url: "https://oauth2.googleapis.com/token",
+        userinfo_url: "https://openidconnect.googleapis.com/v1/userinfo",
+        revoke_url: Some("https://oauth2.googleapis.com/revoke"),
+        scopes: "openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/calendar.readonly",
+        extra_params: &[("access_type", "offline"), ("prompt", "consent")],
+    },
+    Preset {
+        kind: ProviderKind::Github,
+        auth_url: "https://github.com/login/oauth/authorize",
+        token_url: "https://github.com/login/oauth/access_token",
+        userinfo_url: "https://api.github.com/user",
+        revoke_url: None,
+        scopes: "read:user user:email",
+        extra_params: &[],
+    },
+    Preset {
+        kind: ProviderKind::Gitlab,
+        auth_url: "https://gitlab.com/oauth/authorize",
+        token_url: "https://gitlab.com/oauth/token",
+        userinfo_url: "https://gitlab.com/oauth/userinfo",
+        revoke_url: Some("https://gitlab.com/oauth/revoke"),
+        scopes: "openid profile email read_user",
+        extra_params: &[],
+    },
+    Preset {
+        kind: ProviderKind::Microsoft,
+        auth_url: "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+        token_url: "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+        userinfo_url: "https://graph.microsoft.com/oidc/userinfo",
+        revoke_url: None,
+        scopes: "openid profile email offline_access User.Read",
+        extra_params: &[],
+    },
+];
+
+/// What the admin chose, stored as `OAuth2App.data`. Blank URLs and scopes mean "the
+/// preset's", so switching providers never keeps another provider's endpoints.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderSettings {
+    /// The provider.
+    pub provider: Option<ProviderKind>,
+    /// Authorize endpoint override.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub auth_url: String,
+    /// Token endpoint override.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub token_url: String,
+    /// Userinfo endpoint override.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub userinfo_url: String,
+    /// Revocation endpoint override.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub revoke_url: String,
+    /// Space-separated scopes override.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scopes: String,
+}
+
+impl ProviderSettings {
+    /// Reads the settings from `context.oauth2.data`; defaults when absent or unreadable.
+    pub fn from_context(oauth2: &OAuth2Context) -> Self {
+        oauth2
+            .data
+            .as_ref()
+            .and_then(|data| Self::deserialize(data).ok())
+            .unwrap_or_default()
+    }
+
+    /// Checks the settings and resolves them against the preset. Errors name the field.
+    pub fn resolve(
+        &self,
+        client_id: &str,
+        client_secret: &Secret,
+    ) -> Result<ProviderConfig, Vec<(&'static str, String)>> {
+        let mut errors = Vec::new();
+        let kind = self.provider.unwrap_or(ProviderKind::Google);
+        let preset = kind.preset();
+        let mut url = |field: &'static str, given: &str, preset: Option<&str>, required: bool| {
+            let text = if given.is_empty() {
+                preset.unwrap_or("")
+            } else {
+                given
+            };
+            if text.is_empty() {
+                if required {
+                    errors.push((
+                        field,
+                        format!("{field} is required for a {} provider", kind.as_str()),
+                    ));
+                }
+                return None;
+            }
+            match check_endpoint(text) {
+                Ok(url) => Some(url),
+                Err(message) => {
+                    errors.push((field, message));
+                    None
+                }
+            }
+        };
+        let auth_url = url("auth_url", &self.auth_url, preset.map(|p| p.auth_url), true);
+        let token_url = url(
+            "token_url",
+            &self.token_url,
+            preset.map(|p| p.token_url),
+            true,
+        );
+        let userinfo_url = url(
+            "userinfo_url",
+            &self.userinfo_url,
+            preset.map(|p| p.userinfo_url),
+            false,
+        );
+        let revoke_url = url(
+            "revoke_url",
+            &self.revoke_url,
+            preset.and_then(|p| p.revoke_url),
+            false,
+        );
+        if client_id.trim().is_empty() {
+            errors.push(("client_id", "client_id is required".to_owned()));
+        }
+        if client_secret.is_empty() {
+            errors.push(("client_secret", "client_secret is required".to_owned()));
+        }
+        let scopes = if self.scopes.trim().is_empty() {
+            preset.map(|p| p.scopes).unwrap_or("")
+        } else {
+            self.scopes.as_str()
+        };
+        match (auth_url, token_url) {
+            (Some(auth_url), Some(token_url)) if errors.is_empty() => Ok(ProviderConfig {
+                kind,
+                client_id: client_id.trim().to_owned(),
+                client_secret: client_secret.clone(),
+                auth_url,
+                token_url,
+                userinfo_url,
+                revoke_url,
+                scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+                extra_params: preset.map(|p| p.extra_params).unwrap_or(&[]),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// A provider ready to use.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// Which provider.
+    pub kind: ProviderKind,
+    /// Client ID.
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: Secret,
+    /// Authorize endpoint.
+    pub auth_url: Url,
+    /// Token endpoint.
+    pub token_url: Url,
+    /// Userinfo endpoint, if known.
+    pub userinfo_url: Option<Url>,
+    /// Revocation endpoint, if known.
+    pub revoke_url: Option<Url>,
+    /// Scopes to request.
+    pub scopes: Vec<String>,
+    /// Extra authorize parameters.
+    pub extra_params: &'static [(&'static str, &'static str)],
+}
+
+impl ProviderConfig {
+    /// The provider as configured in `context.oauth2` (needs `oauth2_app` expanded at
+    /// `all`); `None` when no client has been stored or the stored settings no longer check.
+    pub fn from_context(oauth2: &OAuth2Context) -> Option<Self> {
+        if oauth2.client_id.is_empty() {
+            return None;
+        }
+        ProviderSettings::from_context(oauth2)
+            .resolve(&oauth2.client_id, &oauth2.client_secret)
+            .ok()
+    }
+}
+
+/// Parses an endpoint: an absolute http(s) URL, and https unless the host is loopback
+/// (a provider on the same machine, as in development and tests).
+pub fn check_endpoint(text: &str) -> Result<Url, String> {
+    let url =
+        Url::parse(text.trim()).map_err(|err| format!("{text:?} is not a valid URL ({err})"))?;
+    let host = url.host_str().unwrap_or("");
+    match url.scheme() {
+        "https" if !host.is_empty() => Ok(url),
+        "http" if is_loopback(host) => Ok(url),
+        "http" => Err(format!(
+            "{text:?} must use https (http is allowed for loopback hosts only)"
+        )),
+        _ => Err(format!("{text:?} must be an https URL")),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> Secret {
+        Secret::new("s")
+    }
+
+    #[test]
+    fn presets_resolve_with_just_credentials() {
+        for kind in ProviderKind::ALL
+            .into_iter()
+            .filter(|k| *k != ProviderKind::Custom)
+        {
+            let settings = ProviderSettings {
+                provider: Some(kind),
+                ..Default::default()
+            };
+            let config = settings.resolve("id", &secret()).expect("preset resolves");
+            assert!(!config.scopes.is_empty(), "{kind}");
+            assert!(config.userinfo_url.is_some(), "{kind}");
+        }
+        let google = ProviderSettings::default()
+            .resolve("id", &secret())
+            .expect("google");
+        assert_eq!(google.kind, ProviderKind::Google);
+        assert!(google.extra_params.contains(&("access_type", "offline")));
+    }
+
+    #[test]
+    fn custom_needs_its_endpoints_and_names_the_fields() {
+        let settings = ProviderSettings {
+            provider: Some(ProviderKind::Custom),
+            ..Default::default()
+        };
+        let errors = settings
+            .resolve("", &Secret::default())
+            .expect_err("incomplete");
+        let fields: Vec<_> = errors.iter().map(|(f, _)| *f).collect();
+        assert_eq!(
+            fields,
+            ["auth_url", "token_url", "client_id", "client_secret"]
+        );
+    }
+
+    #[test]
+    fn endpoints_must_be_https_except_on_loopback() {
+        assert!(check_endpoint("https://auth.example.com/authorize").is_ok());
+        assert!(check_endpoint("http://127.0.0.1:9000/token").is_ok());
+        assert!(check_endpoint("http://localhost/token").is_ok());
+        assert!(check_endpoint("http://[::1]:8080/token").is_ok());
+        assert!(check_endpoint("http://auth.example.com/token").is_err());
+        assert!(check_endpoint("ftp://auth.example.com/token").is_err());
+        assert!(check_endpoint("not a url").is_err());
+    }
+
+    #[test]
+    fn provider_names_parse_case_insensitively() {
+        assert_eq!("GitHub".parse::<ProviderKind>(), Ok(ProviderKind::Github));
+        assert!("dropbox"
+            .parse::<ProviderKind>()
+            .expect_err("unknown")
+            .contains("google"));
+    }
+}
