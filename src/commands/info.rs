@@ -1,0 +1,116 @@
+//! The `info` command: who the user is connected as, read from the provider's userinfo
+//! endpoint with the user's token, refreshed first when it is (nearly) expired.
+
+use actix_web::web;
+use chrono::Utc;
+
+use super::{acting_user, as_acting_user, site_url};
+use crate::apps::extract::Verified;
+use crate::apps::{AppsClient, CallResponse, Context};
+use crate::error::AppError;
+use crate::oauth::refresh::RefreshError;
+use crate::oauth::{remote, ProviderConfig, ProviderError, StoredToken};
+use crate::startup::AppState;
+
+/// `POST /info`.
+pub async fn info(
+    state: web::Data<AppState>,
+    call: Verified,
+) -> Result<web::Json<CallResponse>, AppError> {
+    let ctx = &call.context;
+    let config = ProviderConfig::from_context(&ctx.oauth2).ok_or(AppError::NotConfigured)?;
+    let mut token = ctx
+        .oauth2
+        .user
+        .as_ref()
+        .and_then(StoredToken::from_context)
+        .ok_or(AppError::NotConnected)?;
+    let mut refreshed = false;
+    if token.needs_refresh(Utc::now()) {
+        token = refresh(&state, ctx, &config, token).await?;
+        refreshed = true;
+    }
+    let Some(userinfo_url) = &config.userinfo_url else {
+        return Ok(web::Json(CallResponse::ok(format!(
+            "You are connected to {}. No userinfo URL is configured, so the account cannot be shown.",
+            config.kind.label()
+        ))));
+    };
+    let identity = match remote::userinfo(&state.http, userinfo_url, &token.access_token).await {
+        Err(ProviderError::TokenRejected) => {
+            return Err(AppError::Reconnect(format!(
+                "{} no longer accepts your token.",
+                config.kind.label()
+            )))
+        }
+        other => other.map_err(AppError::provider("Could not read your account"))?,
+    };
+    let mut text = format!(
+        "You are connected to {} as {}.",
+        config.kind.label(),
+        identity.describe()
+    );
+    if let Some(expiry) = token.expiry {
+        let minutes = (expiry - Utc::now()).num_minutes().max(0);
+        text.push_str(&format!(" The access token expires in {minutes} min"));
+        text.push_str(if refreshed {
+            " (refreshed just now)."
+        } else {
+            "."
+        });
+    }
+    Ok(web::Json(CallResponse::ok(text)))
+}
+
+/// Refreshes the token once for this user, however many calls ask at the same time, and
+/// stores the result. `invalid_grant` clears the stored token: it can never work again.
+async fn refresh(
+    state: &web::Data<AppState>,
+    ctx: &Context,
+    config: &ProviderConfig,
+    token: StoredToken,
+) -> Result<StoredToken, AppError> {
+    if token.refresh_token.is_empty() {
+        return Err(AppError::Reconnect(format!(
+            "Your {} token has expired and the provider issued no refresh token.",
+            config.kind.label()
+        )));
+    }
+    let user_id = acting_user(ctx)?.id.clone();
+    // Fail early (before the flight) when the token to store with is missing.
+    as_acting_user(state, ctx)?;
+    let site = site_url(state, ctx)?.to_owned();
+    let mm_token = ctx
+        .acting_user_access_token
+        .clone()
+        .ok_or(AppError::MissingContext("acting_user_access_token"))?;
+    let shared_state = state.clone().into_inner();
+    let config = config.clone();
+    let old = token.clone();
+    let log_user = user_id.clone();
+    let flight = async move {
+        let mattermost = AppsClient::new(&shared_state.http, &site, mm_token.expose());
+        match remote::refresh(&shared_state.http, &config, &old).await {
+            Ok(new) => {
+                mattermost
+                    .store_oauth2_user(&new)
+                    .await
+                    .map_err(|err| RefreshError::Store(err.to_string()))?;
+                log::info!("refreshed the token of user {log_user}");
+                Ok(new)
+            }
+            Err(err) if err.is_invalid_grant() => {
+                if let Err(store) = mattermost.store_oauth2_user(&serde_json::Value::Null).await {
+                    log::warn!("could not clear a dead token: {store}");
+                }
+                Err(RefreshError::Provider(err))
+            }
+            Err(err) => Err(RefreshError::Provider(err)),
+        }
+    };
+    state
+        .refresher
+        .refresh(&user_id, &token, flight)
+        .await
+        .map_err(AppError::refresh)
+}

@@ -1,0 +1,38 @@
+//! The manifest, the static icon, the health check and ping.
+
+use actix_web::{http::header, web, HttpResponse};
+
+use crate::apps::extract::Verified;
+use crate::apps::CallResponse;
+use crate::startup::AppState;
+
+/// The app's icon (a 128×128 PNG).
+const ICON_PNG: &[u8] = include_bytes!("../../static/icon.png");
+
+/// `GET /manifest.json`.
+pub async fn manifest(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(state.manifest.clone())
+}
+
+/// `GET /static/{name}`: fetched by the plugin without a JWT.
+pub async fn static_asset(name: web::Path<String>) -> HttpResponse {
+    match name.as_str() {
+        super::ICON => HttpResponse::Ok()
+            .content_type("image/png")
+            .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+            .body(ICON_PNG),
+        _ => HttpResponse::NotFound().finish(),
+    }
+}
+
+/// `GET /healthz`.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// `POST /ping`: only with a valid JWT, so a wrong secret fails the install, not later.
+pub async fn ping(_call: Verified) -> web::Json<CallResponse> {
+    web::Json(CallResponse::default())
+}

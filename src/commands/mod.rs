@@ -1,0 +1,108 @@
+//! This app's calls: one file per call, plus the routes and the few helpers they share.
+
+mod bindings;
+mod complete;
+mod configure;
+mod connect;
+mod disconnect;
+mod help;
+mod info;
+mod install;
+mod meta;
+
+pub use bindings::bindings_for;
+pub use configure::configure_form;
+
+use actix_web::web;
+
+use crate::apps::{AppsClient, Context, User};
+use crate::error::AppError;
+use crate::startup::AppState;
+
+/// The slash command: `/hello-oauth2-rs`.
+pub const COMMAND: &str = "hello-oauth2-rs";
+
+/// The icon, a static asset.
+pub const ICON: &str = "icon.png";
+
+/// Call paths. The OAuth2 paths must differ from the `connect` command's path: the plugin
+/// refuses user calls to them.
+pub mod paths {
+    /// Bindings.
+    pub const BINDINGS: &str = "/bindings";
+    /// on_install.
+    pub const INSTALL: &str = "/install";
+    /// Configure (submit, and the form when opened without values).
+    pub const CONFIGURE: &str = "/configure";
+    /// The connect command.
+    pub const CONNECT: &str = "/connect";
+    /// The info command.
+    pub const INFO: &str = "/info";
+    /// The disconnect command.
+    pub const DISCONNECT: &str = "/disconnect";
+    /// The help command.
+    pub const HELP: &str = "/help";
+    /// get_oauth2_connect_url.
+    pub const OAUTH2_CONNECT: &str = "/oauth2/connect";
+    /// on_oauth2_complete.
+    pub const OAUTH2_COMPLETE: &str = "/oauth2/complete";
+    /// Ping.
+    pub const PING: &str = "/ping";
+}
+
+/// Registers every route.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/manifest.json", web::get().to(meta::manifest))
+        .route("/static/{name}", web::get().to(meta::static_asset))
+        .route("/healthz", web::get().to(meta::healthz))
+        .route(paths::PING, web::post().to(meta::ping))
+        .route(paths::BINDINGS, web::post().to(bindings::bindings))
+        .route(paths::INSTALL, web::post().to(install::install))
+        .route(paths::CONFIGURE, web::post().to(configure::configure))
+        .route(paths::CONNECT, web::post().to(connect::connect))
+        .route(paths::OAUTH2_CONNECT, web::post().to(connect::connect_url))
+        .route(paths::OAUTH2_COMPLETE, web::post().to(complete::complete))
+        .route(paths::INFO, web::post().to(info::info))
+        .route(paths::DISCONNECT, web::post().to(disconnect::disconnect))
+        .route(paths::HELP, web::post().to(help::help));
+}
+
+/// The acting user, required.
+fn acting_user(ctx: &Context) -> Result<&User, AppError> {
+    ctx.acting_user
+        .as_ref()
+        .ok_or(AppError::MissingContext("acting_user"))
+}
+
+/// The acting user, who must be a system admin. Fails closed: no expanded user, no access.
+fn require_admin(ctx: &Context) -> Result<&User, AppError> {
+    let user = acting_user(ctx)?;
+    if user.is_system_admin() {
+        Ok(user)
+    } else {
+        Err(AppError::AdminOnly)
+    }
+}
+
+/// Where to call Mattermost: the override, else the context's site URL.
+fn site_url<'a>(state: &'a AppState, ctx: &'a Context) -> Result<&'a str, AppError> {
+    match state.site_url_override.as_deref() {
+        Some(url) => Ok(url),
+        None if !ctx.mattermost_site_url.is_empty() => Ok(&ctx.mattermost_site_url),
+        None => Err(AppError::MissingContext("mattermost_site_url")),
+    }
+}
+
+/// The Apps REST API as the acting user.
+fn as_acting_user<'a>(state: &'a AppState, ctx: &'a Context) -> Result<AppsClient<'a>, AppError> {
+    let token = ctx
+        .acting_user_access_token
+        .as_ref()
+        .filter(|t| !t.is_empty())
+        .ok_or(AppError::MissingContext("acting_user_access_token"))?;
+    Ok(AppsClient::new(
+        &state.http,
+        site_url(state, ctx)?,
+        token.expose(),
+    ))
+}

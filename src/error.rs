@@ -1,0 +1,108 @@
+//! The one error type of call handlers. Its text is written for the person who typed the
+//! command; it never carries a secret. It answers HTTP 200 with a `CallResponse` of type
+//! `error`, as the protocol wants for everything that is not a transport problem.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::apps::client::ClientError;
+use crate::apps::CallResponse;
+use crate::commands::COMMAND;
+use crate::oauth::refresh::RefreshError;
+use crate::oauth::ProviderError;
+
+/// A call that could not be done, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// No provider has been configured yet.
+    #[error(
+        "No OAuth2 provider is configured yet. Ask a system admin to run `/{COMMAND} configure`."
+    )]
+    NotConfigured,
+    /// The user has no stored token.
+    #[error("You are not connected yet. Run `/{COMMAND} connect` first.")]
+    NotConnected,
+    /// Only system admins may do this.
+    #[error("Only system admins can configure the OAuth2 provider.")]
+    AdminOnly,
+    /// The plugin did not send a context part this call needs (see the manifest's expand).
+    #[error("The call is missing `{0}` in its context; check the app's expand settings.")]
+    MissingContext(&'static str),
+    /// Bad form or command input; `fields` are shown next to the form's fields.
+    #[error("{message}")]
+    Invalid {
+        /// Summary.
+        message: String,
+        /// Per-field messages.
+        fields: Vec<(&'static str, String)>,
+    },
+    /// The provider refused or failed.
+    #[error("{context}: {source}")]
+    Provider {
+        /// What the app was doing.
+        context: &'static str,
+        /// What the provider did.
+        source: ProviderError,
+    },
+    /// Mattermost's Apps REST API refused or failed.
+    #[error("{context}: {source}")]
+    Mattermost {
+        /// What the app was doing.
+        context: &'static str,
+        /// What Mattermost said.
+        source: ClientError,
+    },
+    /// The user must connect again; the text says why.
+    #[error("{0} Run `/{COMMAND} connect` to connect again.")]
+    Reconnect(String),
+}
+
+impl AppError {
+    /// A provider failure while doing `context`.
+    pub fn provider(context: &'static str) -> impl FnOnce(ProviderError) -> Self {
+        move |source| AppError::Provider { context, source }
+    }
+
+    /// A Mattermost failure while doing `context`.
+    pub fn mattermost(context: &'static str) -> impl FnOnce(ClientError) -> Self {
+        move |source| AppError::Mattermost { context, source }
+    }
+
+    /// A refresh failure.
+    pub fn refresh(err: RefreshError) -> Self {
+        match err {
+            RefreshError::Provider(err) if err.is_invalid_grant() => AppError::Reconnect(
+                "The provider no longer accepts your refresh token, so your connection was removed.".into(),
+            ),
+            RefreshError::Provider(source) => AppError::Provider { context: "Could not refresh your token", source },
+            RefreshError::Store(message) => AppError::Mattermost {
+                context: "Could not refresh your token",
+                source: ClientError::Transport(message),
+            },
+        }
+    }
+
+    /// The `CallResponse` this error answers with.
+    pub fn to_response(&self) -> CallResponse {
+        match self {
+            AppError::Invalid { fields, .. } if !fields.is_empty() => CallResponse::field_errors(
+                self.to_string(),
+                fields
+                    .iter()
+                    .map(|(field, message)| (*field, message.clone())),
+            ),
+            _ => CallResponse::error(self.to_string()),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::OK
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        log::info!("call failed: {self}");
+        HttpResponse::Ok().json(self.to_response())
+    }
+}

@@ -1,0 +1,15 @@
+//! A Mattermost App (Apps Framework, HTTP deployment) that shows remote OAuth2: an admin
+//! configures a provider, users connect their accounts, and the app uses their tokens.
+//!
+//! - [`apps`]: the Apps protocol as typed Rust, reusable by any app;
+//! - [`oauth`]: the remote provider: presets, PKCE, exchange, refresh, revoke;
+//! - [`commands`]: this app's calls;
+//! - [`startup`]: [`startup::Application`], used by `main` and by the tests.
+
+pub mod apps;
+pub mod commands;
+pub mod error;
+pub mod oauth;
+pub mod secret;
+pub mod settings;
+pub mod startup;

@@ -1,0 +1,41 @@
+//! Parses the settings, starts logging, runs the server; nothing else.
+
+use clap::Parser;
+use hello_oauth2_rs::settings::{Cli, SecretSource, Settings};
+use hello_oauth2_rs::startup::Application;
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    // Settings first, with blocking file I/O, before the runtime starts.
+    let (settings, source) = match Settings::from_cli(Cli::parse()) {
+        Ok(resolved) => resolved,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::exit(2);
+        }
+    };
+    let install = format!(
+        "/apps install http {}/manifest.json",
+        settings.root_url_str()
+    );
+    match source {
+        SecretSource::Given => log::info!("install with: {install}"),
+        SecretSource::File | SecretSource::Generated => {
+            // Printed on purpose, once, to the operator's terminal (not through the logger):
+            // the admin must paste it at the install consent step.
+            println!("Install in Mattermost with:\n  {install}\nand enter this Outgoing JWT Secret at the consent step:\n  {}", settings.secret.expose());
+        }
+    }
+    if let Err(err) = run(settings) {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+#[actix_web::main]
+async fn run(settings: Settings) -> anyhow::Result<()> {
+    let app = Application::build(settings)?;
+    log::info!("listening on port {}", app.port());
+    app.run_until_stopped().await?;
+    Ok(())
+}
