@@ -29,7 +29,7 @@ WORKDIR /build
 
 # 1. Dependencies only: the manifests plus empty crate roots. This layer (and
 #    the compiled dependencies in it) is reused for as long as Cargo.toml and
-#    Cargo.lock do not change, so editing src/ does not rebuild ~300 crates.
+#    Cargo.lock do not change, so editing src/ does not rebuild every dependency.
 #    The crate has a library (src/lib.rs) and a binary (src/main.rs); if a
 #    build.rs, benches or [[test]] targets are ever declared in Cargo.toml,
 #    stub them here too.
@@ -40,10 +40,13 @@ RUN mkdir src \
  && cargo build --release --locked \
  && rm -rf src
 
-# 2. The real sources. `touch` makes the crate roots newer than the stub
-#    build's fingerprints whatever the files' mtimes in the build context were
-#    (a checkout older than the stub build would otherwise be taken as
-#    up to date and the empty stub binary shipped).
+# 2. The real sources. manifest.json and static/ are needed here too: the
+#    code compiles them in (include_str!/include_bytes!). `touch` makes the
+#    crate roots newer than the stub build's fingerprints whatever the files'
+#    mtimes in the build context were (a checkout older than the stub build
+#    would otherwise be taken as up to date and the empty stub shipped).
+COPY manifest.json ./manifest.json
+COPY static ./static
 COPY src ./src
 RUN touch src/main.rs src/lib.rs \
  && cargo build --release --locked \
@@ -78,7 +81,9 @@ RUN groupadd --system --gid 10001 app \
       --home-dir /nonexistent --shell /usr/sbin/nologin app \
  && install -d -o app -g app -m 0700 /var/lib/hello-oauth2-rs
 
-# The app reads manifest.json and static/ relative to its working directory.
+# The app's files live in its working directory. The current code compiles
+# manifest.json and static/ into the binary; the copies here keep the image
+# right should it read them from the working directory instead.
 WORKDIR /app
 COPY manifest.json ./manifest.json
 COPY static ./static
