@@ -68,19 +68,29 @@ async function whereAmI(page) {
   return null;
 }
 
-// Waits for the page to become one of `wanted`, else fails with what is on screen.
+// Waits for the page to become one of `wanted`. A known but unwanted page fails at once;
+// an unknown one (e.g. the provider's error page) once it has stayed put for 2 s.
 async function expectPage(page, wanted) {
+  let unknownSince = null;
   for (;;) {
     await page.waitForLoadState('load', { timeout: remaining() }).catch(() => {});
     const here = await whereAmI(page).catch(() => null);
     if (here && wanted.includes(here)) return here;
     if (here) throw new WalkError(`expected the ${wanted.join(' or ')} page, got the ${here} page at ${page.url()}`);
-    if (Date.now() + 250 >= deadline) {
+    unknownSince ??= Date.now();
+    if (Date.now() - unknownSince > 2000 || Date.now() + 250 >= deadline) {
       const text = await page.evaluate(() => document.body?.innerText ?? '').catch(() => '');
       throw new WalkError(`expected the ${wanted.join(' or ')} page, got ${page.url()}: ${text.slice(0, 500)}`);
     }
     await page.waitForTimeout(100);
   }
+}
+
+// Clicks and waits until the browser has left the current URL.
+async function clickAway(page, selector) {
+  const before = page.url();
+  await page.click(selector, { timeout: remaining() });
+  await page.waitForURL((url) => url.href !== before, { waitUntil: 'commit', timeout: remaining() });
 }
 
 async function walk(page, navs) {
@@ -95,15 +105,15 @@ async function walk(page, navs) {
   if (here === 'login') {
     await page.fill('input[name="login"]', args.login, { timeout: remaining() });
     await page.fill('input[name="password"]', 'any-password', { timeout: remaining() });
-    await page.click('form button[type="submit"]', { timeout: remaining() });
+    await clickAway(page, 'form button[type="submit"]');
     here = await expectPage(page, ['consent', 'complete']);
   }
   if (here === 'consent') {
     if (args.action === 'consent') {
-      await page.click('form button[type="submit"]', { timeout: remaining() });
+      await clickAway(page, 'form button[type="submit"]');
     } else {
       // oidc-provider's own abort link: it redirects back with error=access_denied.
-      await page.click('.login-help a:has-text("Cancel")', { timeout: remaining() });
+      await clickAway(page, '.login-help a:has-text("Cancel")');
     }
   } else if (args.action === 'deny') {
     throw new WalkError(`the provider never showed its consent page (landed on ${page.url()})`);

@@ -13,7 +13,6 @@ import http from 'node:http';
 // oidc-provider prints its NOTICEs with console.info, i.e. on stdout. Stdout is the
 // contract, so every console method goes to stderr; the ready line uses process.stdout.
 console.log = console.info = console.debug = (...args) => console.error(...args);
-const { default: Provider } = await import('oidc-provider');
 
 function fail(message) {
   console.error(`oidc-server: ${message}`);
@@ -51,6 +50,9 @@ try {
 } catch {
   fail(`OIDC_REDIRECT_URI is not an absolute URL: ${redirectUri}`);
 }
+
+// Imported only now, after the console is redirected and the env is known to be sane.
+const { default: Provider } = await import('oidc-provider');
 
 // Listen first: with OIDC_PORT=0 the issuer URL is known only after bind.
 let handler = (req, res) => { res.statusCode = 503; res.end(); };
