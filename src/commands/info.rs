@@ -63,7 +63,8 @@ pub async fn info(
 }
 
 /// Refreshes the token once for this user, however many calls ask at the same time, and
-/// stores the result. `invalid_grant` clears the stored token: it can never work again.
+/// stores the result. On `invalid_grant` the stored token is read again first (another
+/// replica may have rotated it); if it is still the dead one, it is cleared.
 async fn refresh(
     state: &web::Data<AppState>,
     ctx: &Context,
@@ -100,6 +101,13 @@ async fn refresh(
                 Ok(new)
             }
             Err(err) if err.is_invalid_grant() => {
+                // Another replica may have refreshed first and rotated the refresh token:
+                // then Mattermost already holds a newer token, which is the answer.
+                if let Ok(Some(current)) = mattermost.get_oauth2_user::<StoredToken>().await {
+                    if current.access_token != old.access_token {
+                        return Ok(current);
+                    }
+                }
                 if let Err(store) = mattermost.store_oauth2_user(&serde_json::Value::Null).await {
                     log::warn!("could not clear a dead token: {store}");
                 }
