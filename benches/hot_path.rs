@@ -1,0 +1,65 @@
+//! Micro-benchmarks of the `POST /bindings` hot path, one stage at a time: the JWT check,
+//! parsing the CallRequest, and building the response. `scripts/bench` measures the whole
+//! request over HTTP; these say where the time inside goes.
+//!
+//! Run with `cargo bench --bench hot_path`; the body is `benches/fixtures/
+//! call-request-bindings.json` (~3 KB: the acting user at `summary`, a Microsoft-sized
+//! OAuth2 token), the same one `scripts/bench` sends.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use hello_oauth2_rs::apps::jwt::{Claims, JwtVerifier};
+use hello_oauth2_rs::apps::{CallRequest, CallResponse, Context};
+use hello_oauth2_rs::commands::bindings_for;
+use jsonwebtoken::{encode, EncodingKey, Header};
+
+const BODY: &str = include_str!("fixtures/call-request-bindings.json");
+const SECRET: &[u8] = b"bench-secret-0123456789abcdef-0123456789";
+const USER: &str = "zc57bxygzewsx75bdghmbntd41";
+
+fn bearer() -> String {
+    let claims = Claims {
+        // Far in the future, so a long run never sees it expire.
+        exp: 4_102_444_800,
+        acting_user_id: Some(USER.to_owned()),
+    };
+    let token = encode(
+        &Header::default(),
+        &claims,
+        &EncodingKey::from_secret(SECRET),
+    )
+    .expect("sign");
+    format!("Bearer {token}")
+}
+
+fn jwt(c: &mut Criterion) {
+    let verifier = JwtVerifier::new(SECRET);
+    let header = bearer();
+    c.bench_function("jwt/verify_header", |b| {
+        b.iter(|| verifier.verify_header(black_box(Some(header.as_str()))))
+    });
+}
+
+fn parse(c: &mut Criterion) {
+    let mut group = c.benchmark_group("parse");
+    group.throughput(Throughput::Bytes(BODY.len() as u64));
+    group.bench_function("full_context", |b| {
+        b.iter(|| serde_json::from_slice::<CallRequest<Context>>(black_box(BODY.as_bytes())))
+    });
+    group.finish();
+}
+
+fn respond(c: &mut Criterion) {
+    let request: CallRequest<Context> = serde_json::from_str(BODY).expect("fixture parses");
+    c.bench_function("respond/build_and_serialise", |b| {
+        b.iter(|| {
+            let bindings = bindings_for(black_box(&request.context));
+            let data = serde_json::to_value(bindings).expect("to value");
+            serde_json::to_vec(&CallResponse::data(data)).expect("to vec")
+        })
+    });
+}
+
+criterion_group!(benches, jwt, parse, respond);
+criterion_main!(benches);
