@@ -6,10 +6,10 @@
 use chrono::Utc;
 use oauth2::basic::{BasicClient, BasicTokenResponse, BasicTokenType};
 use oauth2::{
-    AccessToken, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
     EndpointNotSet, EndpointSet, ErrorResponseType, HttpClientError, PkceCodeChallenge,
     PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl, Scope,
-    StandardErrorResponse, StandardRevocableToken, TokenResponse, TokenUrl,
+    StandardErrorResponse, TokenResponse, TokenUrl,
 };
 use serde_json::Value;
 use url::Url;
@@ -185,31 +185,57 @@ pub async fn refresh(
 
 /// Revokes the token at the provider (RFC 7009): the refresh token, then the access token,
 /// so neither can be used again. `Ok(false)` when the provider has no revocation endpoint.
+///
+/// Sent by hand rather than with the oauth2 crate, which refuses any non-https revocation
+/// URL although `check_endpoint` accepts http for loopback providers (dev and tests).
 pub async fn revoke(
     http: &reqwest::Client,
     config: &ProviderConfig,
     token: &StoredToken,
 ) -> Result<bool, ProviderError> {
-    if config.revoke_url.is_none() {
+    let Some(url) = &config.revoke_url else {
         return Ok(false);
-    }
-    let client = client(config, None)?;
+    };
     let mut tokens = Vec::with_capacity(2);
     if !token.refresh_token.is_empty() {
-        tokens.push(StandardRevocableToken::RefreshToken(RefreshToken::new(
-            token.refresh_token.expose().to_owned(),
-        )));
+        tokens.push((token.refresh_token.expose(), "refresh_token"));
     }
-    tokens.push(StandardRevocableToken::AccessToken(AccessToken::new(
-        token.access_token.expose().to_owned(),
-    )));
-    for revocable in tokens {
-        client
-            .revoke_token(revocable)
-            .map_err(|_| ProviderError::Config("no revocation endpoint is configured".into()))?
-            .request_async(http)
+    tokens.push((token.access_token.expose(), "access_token"));
+    // Client authentication as the oauth2 crate does it: HTTP Basic, form-encoded parts.
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    for (value, hint) in tokens {
+        let response = http
+            .post(url.clone())
+            .basic_auth(
+                encode(&config.client_id),
+                Some(encode(config.client_secret.expose())),
+            )
+            .header(reqwest::header::ACCEPT, "application/json")
+            .form(&[("token", value), ("token_type_hint", hint)])
+            .send()
             .await
-            .map_err(token_error)?;
+            .map_err(|err| transport_error(&err))?;
+        let status = response.status();
+        if status.is_success() {
+            continue;
+        }
+        let doc: Option<Value> = response.json().await.ok();
+        let text = |key: &str| {
+            doc.as_ref()
+                .and_then(|d| d.get(key))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        return Err(match text("error") {
+            Some(code) => ProviderError::Refused {
+                code: code.chars().take(100).collect(),
+                description: text("error_description").map(|d| d.chars().take(300).collect()),
+            },
+            None => ProviderError::BadResponse(format!(
+                "HTTP {} from the revocation endpoint",
+                status.as_u16()
+            )),
+        });
     }
     Ok(true)
 }
