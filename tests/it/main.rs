@@ -1,0 +1,6 @@
+//! The integration tests: one binary (one link), one module per user story.
+
+mod support;
+
+mod flow;
+mod install;
