@@ -2,5 +2,7 @@
 
 mod support;
 
+mod commands;
+mod configure;
 mod flow;
 mod install;
