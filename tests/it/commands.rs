@@ -68,7 +68,11 @@ async fn every_command_answers_for_each_kind_of_user() {
         let admin = user.is_system_admin();
         // Not connected: help, connect (and configure for the admin).
         let help = expect_ok(&w.run(user, &format!("{COMMAND} help")).await);
-        assert_eq!(help.contains(&format!("`{COMMAND} configure")), admin, "{help}");
+        assert_eq!(
+            help.contains(&format!("`{COMMAND} configure")),
+            admin,
+            "{help}"
+        );
         let connect = expect_ok(&w.run(user, &format!("{COMMAND} connect")).await);
         assert!(connect.contains(&w.mm.connect_url()), "{connect}");
         for absent in ["info", "disconnect"] {

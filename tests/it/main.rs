@@ -6,3 +6,5 @@ mod commands;
 mod configure;
 mod flow;
 mod install;
+mod refresh;
+mod replicas;

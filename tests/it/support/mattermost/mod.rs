@@ -219,26 +219,8 @@ impl Inner {
         let mut jwt_header = None;
         let mut claims = None;
         if app.use_jwt {
-            let exp = chrono::Utc::now().timestamp() + 15 * 60;
-            let mut c = json!({ "exp": exp });
-            if let Some(id) = request["context"]["acting_user"]["id"]
-                .as_str()
-                .filter(|id| !id.is_empty())
-            {
-                c["acting_user_id"] = json!(id);
-            }
-            let header = Header::new(Algorithm::HS256);
-            let token = jsonwebtoken::encode(
-                &header,
-                &c,
-                &EncodingKey::from_secret(app.secret.as_bytes()),
-            )
-            .expect("HS256 signing works");
-            jwt_header = token
-                .split('.')
-                .next()
-                .and_then(|h| URL_SAFE_NO_PAD.decode(h).ok())
-                .and_then(|h| serde_json::from_slice(&h).ok());
+            let (token, header, c) = sign(&app.secret, &request);
+            jwt_header = Some(header);
             claims = Some(c);
             builder = builder.header("Mattermost-App-Authorization", format!("Bearer {token}"));
         }
@@ -498,6 +480,33 @@ impl Inner {
         self.lock().records.dropped.extend(dropped);
         cleaned
     }
+}
+
+/// Signs a CallRequest like the plugin (§3.2): HS256 under `secret`, `exp` = now + 15 min,
+/// `acting_user_id` = the expanded acting user's ID when there is one. Returns the token, its
+/// decoded header and its claims.
+pub fn sign(secret: &str, request: &Value) -> (String, Value, Value) {
+    let exp = chrono::Utc::now().timestamp() + 15 * 60;
+    let mut claims = json!({ "exp": exp });
+    if let Some(id) = request["context"]["acting_user"]["id"]
+        .as_str()
+        .filter(|id| !id.is_empty())
+    {
+        claims["acting_user_id"] = json!(id);
+    }
+    let token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("HS256 signing works");
+    let header = token
+        .split('.')
+        .next()
+        .and_then(|h| URL_SAFE_NO_PAD.decode(h).ok())
+        .and_then(|h| serde_json::from_slice(&h).ok())
+        .unwrap_or(Value::Null);
+    (token, header, claims)
 }
 
 /// `root_url + "/" + path`, percent-decoded repeatedly and cleaned (§3.1).
@@ -939,6 +948,34 @@ impl Mattermost {
             request["values"] = values;
         }
         request
+    }
+
+    /// The JWT the plugin would send with `request` (the installed app's secret).
+    pub fn jwt_for(&self, request: &Value) -> String {
+        let app = self.installed_app().expect("an app is installed");
+        sign(&app.secret, request).0
+    }
+
+    /// POSTs `request` (e.g. from [`Mattermost::build_request`]) straight to an app instance
+    /// at `root_url`, signed like the plugin, bypassing the emulator's routing and records.
+    /// Returns the status and the body.
+    pub async fn post_to(&self, root_url: &str, request: &Value) -> (u16, String) {
+        let path = request["path"].as_str().unwrap_or("");
+        let url = call_url(root_url, path).expect("a valid root URL");
+        let response = http()
+            .post(url)
+            .timeout(self.inner.options.call_timeout)
+            .header("Content-Type", "application/json")
+            .header(
+                "Mattermost-App-Authorization",
+                format!("Bearer {}", self.jwt_for(request)),
+            )
+            .body(request.to_string())
+            .send()
+            .await
+            .expect("the app answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap_or_default())
     }
 
     /// The bindings `user` gets from the webapp (`GET /api/v1/bindings`), cleaned (§6.6).
