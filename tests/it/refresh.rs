@@ -3,7 +3,7 @@
 use futures::future::join_all;
 use serde_json::{json, Value};
 
-use crate::support::app::{new_secret, TestApp};
+use crate::support::app::TestApp;
 use crate::support::provider::{Endpoint, Fault, Identity};
 use crate::support::util::within;
 use crate::support::world::{expect_error, expect_ok, World, COMMAND};
