@@ -38,10 +38,13 @@ pub async fn info(
     };
     let identity = match remote::userinfo(&state.http, userinfo_url, &token.access_token).await {
         Err(ProviderError::TokenRejected) => {
+            // The token is dead: forget it, so the bindings offer `connect` again, as the
+            // message says (a stored token hides `connect`).
+            forget_if_current(&state, ctx, &token).await;
             return Err(AppError::Reconnect(format!(
                 "{} no longer accepts your token.",
                 config.kind.label()
-            )))
+            )));
         }
         other => other.map_err(AppError::provider("Could not read your account"))?,
     };
@@ -60,6 +63,21 @@ pub async fn info(
         });
     }
     Ok(web::Json(CallResponse::ok(text)))
+}
+
+/// Clears the stored token if it is still `dead` (another call may have replaced it).
+async fn forget_if_current(state: &AppState, ctx: &Context, dead: &StoredToken) {
+    let Ok(mattermost) = as_acting_user(state, ctx) else {
+        return;
+    };
+    if let Ok(Some(current)) = mattermost.get_oauth2_user::<StoredToken>().await {
+        if current.access_token != dead.access_token {
+            return;
+        }
+    }
+    if let Err(err) = mattermost.store_oauth2_user(&serde_json::Value::Null).await {
+        log::warn!("could not clear a rejected token: {err}");
+    }
 }
 
 /// Refreshes the token once for this user, however many calls ask at the same time, and
