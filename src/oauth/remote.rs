@@ -320,9 +320,10 @@ where
         RequestTokenError::Parse(_, _) => {
             ProviderError::BadResponse("the token endpoint did not return OAuth2 JSON".into())
         }
-        RequestTokenError::Other(_) => {
-            ProviderError::BadResponse("the token endpoint returned an error status".into())
-        }
+        // Raised for a non-JSON Content-Type or an empty body, whatever the status.
+        RequestTokenError::Other(_) => ProviderError::BadResponse(
+            "the token endpoint returned an empty or non-JSON answer".into(),
+        ),
     }
 }
 
