@@ -4,7 +4,9 @@ mod support;
 
 mod commands;
 mod configure;
+mod faults;
 mod flow;
 mod install;
 mod refresh;
 mod replicas;
+mod security;
