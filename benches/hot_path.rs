@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the `POST /bindings` hot path, one stage at a time: the JWT check,
-//! parsing the CallRequest, and building the response. `scripts/bench` measures the whole
-//! request over HTTP; these say where the time inside goes.
+//! parsing the CallRequest, and building the response; then the whole request through the
+//! app's routes in process (no sockets), next to `GET /healthz` as the floor. `scripts/bench`
+//! measures the same over HTTP; these say where the time inside goes, and are steadier.
 //!
 //! Run with `cargo bench --bench hot_path`; the body is `benches/fixtures/
 //! call-request-bindings.json` (~3 KB: the acting user at `summary`, a Microsoft-sized
@@ -8,10 +9,11 @@
 
 use std::hint::black_box;
 
+use actix_web::{test, web, App};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use hello_oauth2_rs::apps::jwt::{Claims, JwtVerifier};
 use hello_oauth2_rs::apps::{CallRequest, CallResponse, Context};
-use hello_oauth2_rs::commands::bindings_for;
+use hello_oauth2_rs::commands::{self, bindings_for};
 use jsonwebtoken::{encode, EncodingKey, Header};
 
 const BODY: &str = include_str!("fixtures/call-request-bindings.json");
@@ -61,5 +63,41 @@ fn respond(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, jwt, parse, respond);
+/// One request through the app's routes and extractors, as actix-web runs it, minus HTTP
+/// parsing and the socket.
+fn handler(c: &mut Criterion) {
+    let system = actix_web::rt::System::new();
+    let app = system.block_on(test::init_service(
+        App::new()
+            .app_data(web::Data::new(JwtVerifier::new(SECRET)))
+            .configure(commands::routes),
+    ));
+    let header = bearer();
+    let body = web::Bytes::from_static(BODY.as_bytes());
+    let mut group = c.benchmark_group("handler");
+    group.bench_function("bindings", |b| {
+        b.iter(|| {
+            let request = test::TestRequest::post()
+                .uri("/bindings")
+                .insert_header(("Content-Type", "application/json"))
+                .insert_header(("Mattermost-App-Authorization", header.as_str()))
+                .set_payload(body.clone())
+                .to_request();
+            let response = system.block_on(test::call_service(&app, request));
+            assert!(response.status().is_success());
+            response
+        })
+    });
+    group.bench_function("healthz", |b| {
+        b.iter(|| {
+            let request = test::TestRequest::get().uri("/healthz").to_request();
+            let response = system.block_on(test::call_service(&app, request));
+            assert!(response.status().is_success());
+            response
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, jwt, parse, respond, handler);
 criterion_main!(benches);
