@@ -4,6 +4,8 @@ mod support;
 
 mod commands;
 mod configure;
+mod emulator;
+mod examples;
 mod faults;
 mod flow;
 mod install;
