@@ -8,6 +8,16 @@ use crate::support::mattermost::API_PATH;
 use crate::support::util::within;
 use crate::support::world::{expect_error, expect_ok, World, COMMAND};
 
+/// (method, path, token, body, expected status, expected text or "").
+type RestCase<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    Option<Vec<u8>>,
+    u16,
+    &'a str,
+);
+
 async fn rest(
     w: &World,
     method: &str,
@@ -40,7 +50,7 @@ async fn the_rest_api_checks_tokens_roles_and_sizes_with_the_plugins_texts() {
     let bot = w.mm.app_session_token(&w.mm.bot());
     let pat = w.mm.personal_access_token(&w.sam);
     let app = br#"{"client_id":"id","client_secret":"s","extra":1}"#.to_vec();
-    let cases: Vec<(&str, &str, Option<&str>, Option<Vec<u8>>, u16, &str)> = vec![
+    let cases: Vec<RestCase> = vec![
         ("POST", "/oauth2/app", None, Some(app.clone()), 401, "user ID is required: unauthorized\n"),
         ("POST", "/oauth2/app", Some(&pat), Some(app.clone()), 401, "not an app session: unauthorized\n"),
         ("POST", "/oauth2/app", Some(&alice), Some(app.clone()), 401,
