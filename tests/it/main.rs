@@ -9,6 +9,7 @@ mod examples;
 mod faults;
 mod flow;
 mod install;
+mod logs;
 mod refresh;
 mod replicas;
 mod security;

@@ -29,13 +29,15 @@ pub struct TestApp {
     pub port: u16,
     /// The app secret (the JWT secret typed at install).
     pub secret: String,
-    task: JoinHandle<std::io::Result<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Dropping the server future stops its workers and closes the listener.
-        self.task.abort();
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
@@ -63,7 +65,21 @@ impl TestApp {
             root_url,
             port,
             secret: secret.to_owned(),
-            task,
+            task: Some(task),
+        }
+    }
+
+    /// An instance running elsewhere (e.g. the real binary in a child process).
+    pub fn external(root_url: &str, secret: &str) -> Self {
+        let port = Url::parse(root_url)
+            .ok()
+            .and_then(|u| u.port())
+            .expect("the root URL has a port");
+        Self {
+            root_url: root_url.trim_end_matches('/').to_owned(),
+            port,
+            secret: secret.to_owned(),
+            task: None,
         }
     }
 

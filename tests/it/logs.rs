@@ -1,0 +1,190 @@
+//! The real binary at RUST_LOG=debug, through a whole flow and some failures: nothing
+//! secret ever reaches its stdout or stderr.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+use tokio::sync::oneshot;
+
+use crate::support::app::{new_secret, TestApp};
+use crate::support::provider::{Endpoint, Fault};
+use crate::support::util::within;
+use crate::support::world::{expect_error, expect_ok, World, COMMAND};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Copies a child's output into `sink`; fires `ready` on the first line containing `marker`.
+fn capture(
+    stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    sink: Arc<Mutex<String>>,
+    marker: &'static str,
+    mut ready: Option<oneshot::Sender<()>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains(marker) {
+                if let Some(ready) = ready.take() {
+                    let _ = ready.send(());
+                }
+            }
+            let mut sink = sink.lock().expect("log buffer");
+            sink.push_str(&line);
+            sink.push('\n');
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_the_log() {
+    let port = free_port();
+    let root_url = format!("http://127.0.0.1:{port}");
+    let secret = new_secret();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hello-oauth2-rs"))
+        .env_clear()
+        .env("APP_LISTEN", format!("127.0.0.1:{port}"))
+        .env("APP_ROOT_URL", &root_url)
+        .env("APP_SECRET", &secret)
+        .env(
+            "APP_SECRET_FILE",
+            "/nonexistent/not-used-when-APP_SECRET-is-set",
+        )
+        .env("APP_HTTP_TIMEOUT", "2")
+        .env("RUST_LOG", "debug")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the binary starts");
+    let output = Arc::new(Mutex::new(String::new()));
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let readers = [
+        capture(
+            child.stdout.take().expect("stdout"),
+            output.clone(),
+            "listening on port",
+            None,
+        ),
+        capture(
+            child.stderr.take().expect("stderr"),
+            output.clone(),
+            "listening on port",
+            Some(ready_tx),
+        ),
+    ];
+    if within("the app to listen", ready_rx).await.is_err() {
+        panic!(
+            "the app exited before listening:\n{}",
+            output.lock().expect("log")
+        );
+    }
+
+    let w = World::with_app(TestApp::external(&root_url, &secret)).await;
+    // Failures first: a bad configuration, a regular user, a forged call.
+    w.run(
+        &w.sam,
+        &format!("{COMMAND} configure --provider custom --client-id x --client-secret leaked-if-seen --auth-url http://evil.example/a --token-url https://evil.example/t"),
+    )
+    .await;
+    let call = json!({"path": "/configure", "expand": {"acting_user": "+summary", "acting_user_access_token": "+all"}});
+    expect_error(
+        &w.mm
+            .call(
+                &w.alice,
+                call,
+                json!({"client_id": "x", "client_secret": "alice-secret-attempt"}),
+            )
+            .await,
+    );
+    let forged = reqwest::Client::new()
+        .post(format!("{root_url}/info"))
+        .header("Mattermost-App-Authorization", "Bearer forged.token.value")
+        .body("{}")
+        .send();
+    assert_eq!(
+        within("forged call", forged)
+            .await
+            .expect("answers")
+            .status()
+            .as_u16(),
+        401
+    );
+
+    // The flow: configure, connect (one failed exchange, one denial, then success), info
+    // with a refresh, disconnect.
+    w.configure_custom_provider().await;
+    w.provider.fail_next(Endpoint::Token, Fault::InvalidGrant);
+    assert!(!w.walk(&w.alice).await.completed());
+    w.provider.deny_authorization("no thanks");
+    assert!(!w.walk(&w.alice).await.completed());
+    w.provider.allow_authorization();
+    w.provider.set_expires_in(Some(30));
+    w.connect(&w.alice).await;
+    w.provider.set_expires_in(Some(3600));
+    let info = expect_ok(&w.run(&w.alice, &format!("{COMMAND} info")).await);
+    assert!(info.contains("refreshed just now"), "{info}");
+    w.provider.fail_next(Endpoint::Userinfo, Fault::ServerError);
+    expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
+    expect_ok(&w.run(&w.alice, &format!("{COMMAND} disconnect")).await);
+    w.connect(&w.bob).await;
+    w.provider.fail_next(Endpoint::Revoke, Fault::ServerError);
+    expect_ok(&w.run(&w.bob, &format!("{COMMAND} disconnect")).await);
+
+    child.start_kill().expect("stop the app");
+    within("the app to exit", child.wait())
+        .await
+        .expect("exit status");
+    for reader in readers {
+        within("the log readers", reader)
+            .await
+            .expect("reader task");
+    }
+    let log = output.lock().expect("log").clone();
+    assert!(
+        log.contains("DEBUG"),
+        "the log was captured at debug level:\n{log}"
+    );
+    assert!(
+        log.contains("connected a custom account"),
+        "the flow was logged:\n{log}"
+    );
+
+    let mut secrets = vec![
+        ("APP_SECRET", secret.clone()),
+        ("client secret", w.provider.client_secret()),
+        ("a rejected client secret", "leaked-if-seen".to_owned()),
+        (
+            "a client secret typed by a regular user",
+            "alice-secret-attempt".to_owned(),
+        ),
+    ];
+    secrets.extend(
+        w.provider
+            .issued_secrets()
+            .into_iter()
+            .map(|s| ("a provider code or token", s)),
+    );
+    secrets.extend(
+        w.mm.all_session_tokens()
+            .into_iter()
+            .map(|s| ("a Mattermost session token", s)),
+    );
+    assert!(secrets.len() > 10, "the flow issued tokens and codes");
+    for (what, value) in secrets {
+        if let Some(line) = log.lines().find(|l| l.contains(&value)) {
+            panic!(
+                "{what} appears in the log: {}",
+                line.replace(&value, "<SECRET>")
+            );
+        }
+    }
+}
