@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::mattermost::API_PATH;
+use crate::support::mattermost::{UserCall, API_PATH};
 use crate::support::util::within;
 use crate::support::world::{expect_error, expect_ok, World, COMMAND};
 
@@ -210,6 +210,24 @@ async fn contexts_carry_exactly_what_was_expanded() {
     );
     assert_eq!(ctx["oauth2"]["connect_url"], json!(w.mm.connect_url()));
     assert_eq!(ctx["oauth2"]["complete_url"], json!(w.mm.complete_url()));
+
+    // What the client puts in its context is rebuilt: only user_agent and track_as_submit
+    // survive, app_id is blanked.
+    w.mm.clear_records();
+    let mut call = UserCall::new(json!({"path": "/help"}), Value::Null);
+    call.client_context = json!({
+        "app_id": "hello-oauth2-rs", "channel_id": "c1", "team_id": "t1", "post_id": "p1",
+        "user_id": "u1", "location": "/command/hello-oauth2-rs/help",
+        "user_agent": "mobile", "track_as_submit": true
+    });
+    expect_ok(&w.mm.call_with(&w.alice, call).await);
+    let ctx = w.mm.calls()[0].request["context"].clone();
+    for stripped in ["channel_id", "team_id", "post_id", "user_id", "location"] {
+        assert!(ctx.get(stripped).is_none(), "{stripped} survived: {ctx}");
+    }
+    assert_eq!(ctx["app_id"], "");
+    assert_eq!(ctx["user_agent"], "mobile");
+    assert_eq!(ctx["track_as_submit"], true);
 }
 
 #[tokio::test]

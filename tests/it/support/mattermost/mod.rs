@@ -122,6 +122,9 @@ pub struct UserCall {
     pub query: Option<String>,
     /// The client's user agent (`webapp` by default).
     pub user_agent: Option<String>,
+    /// The context the client sent (`channel_id`, `team_id`, `location`, `app_id`, …). The
+    /// plugin rebuilds the context: only `user_agent` and `track_as_submit` survive (HEAD).
+    pub client_context: Value,
 }
 
 impl UserCall {
@@ -134,6 +137,7 @@ impl UserCall {
             selected_field: None,
             query: None,
             user_agent: Some("webapp".into()),
+            client_context: Value::Null,
         }
     }
 }
@@ -371,8 +375,11 @@ impl Inner {
             )));
         }
         let client = ClientContext {
-            user_agent: call.user_agent.clone(),
-            track_as_submit: false,
+            user_agent: call.client_context["user_agent"]
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| call.user_agent.clone()),
+            track_as_submit: call.client_context["track_as_submit"] == true,
         };
         let response = self
             .call_app(
