@@ -11,6 +11,7 @@ use std::hint::black_box;
 
 use actix_web::{test, web, App};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use hello_oauth2_rs::apps::context::SlimContext;
 use hello_oauth2_rs::apps::jwt::{Claims, JwtVerifier};
 use hello_oauth2_rs::apps::{CallRequest, CallResponse, Context};
 use hello_oauth2_rs::commands::{self, bindings_for};
@@ -48,6 +49,9 @@ fn parse(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(BODY.len() as u64));
     group.bench_function("full_context", |b| {
         b.iter(|| serde_json::from_slice::<CallRequest<Context>>(black_box(BODY.as_bytes())))
+    });
+    group.bench_function("slim_context", |b| {
+        b.iter(|| serde_json::from_slice::<CallRequest<SlimContext>>(black_box(BODY.as_bytes())))
     });
     group.finish();
 }

@@ -9,8 +9,9 @@ use actix_web::{web, HttpResponse};
 
 use super::{configure, paths, COMMAND, ICON};
 use crate::apps::binding::location;
+use crate::apps::context::{SlimContext, UserRoles};
 use crate::apps::extract::Verified;
-use crate::apps::{Binding, Call, CallResponse, Context, Expand, ExpandLevel};
+use crate::apps::{Binding, Call, CallResponse, Context, Expand, ExpandLevel, User};
 use crate::oauth::StoredToken;
 
 /// The `info` and `disconnect` calls need the token, the provider and a way to store.
@@ -25,8 +26,10 @@ const TOKEN_CALL: Expand = Expand {
 /// `POST /bindings`. The answer depends on two facts only, so it is one of four JSON bodies
 /// serialised on first use and then served as shared bytes: building and serialising the
 /// bindings on every call cost ~11 µs, more than everything else in the handler together.
-pub async fn bindings(call: Verified) -> HttpResponse {
-    let viewer = Viewer::of(&call.context);
+/// The context is parsed slim, skipping all but those two facts and the acting user's ID
+/// for the JWT check (1.5 µs instead of 2.5 µs for a 3 KB body).
+pub async fn bindings(call: Verified<SlimContext>) -> HttpResponse {
+    let viewer = Viewer::of_slim(&call.context);
     HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(RESPONSES[viewer.index()].clone())
@@ -65,22 +68,30 @@ impl Viewer {
     /// Reads the two facts from the context.
     pub fn of(ctx: &Context) -> Self {
         Self {
+            admin: ctx.acting_user.as_ref().is_some_and(User::is_system_admin),
+            connected: has_token(ctx.oauth2.user.as_ref()),
+        }
+    }
+
+    /// Reads the two facts from the slim context, with the same result as [`Viewer::of`].
+    pub fn of_slim(ctx: &SlimContext) -> Self {
+        Self {
             admin: ctx
                 .acting_user
                 .as_ref()
-                .is_some_and(|u| u.is_system_admin()),
-            connected: ctx
-                .oauth2
-                .user
-                .as_ref()
-                .and_then(StoredToken::from_context)
-                .is_some(),
+                .is_some_and(UserRoles::is_system_admin),
+            connected: has_token(ctx.oauth2.user.as_ref()),
         }
     }
 
     fn index(self) -> usize {
         usize::from(self.admin) * 2 + usize::from(self.connected)
     }
+}
+
+/// True when `context.oauth2.user` holds a token.
+fn has_token(user: Option<&serde_json::Value>) -> bool {
+    user.and_then(StoredToken::from_context).is_some()
 }
 
 /// The response body for each viewer, in [`Viewer::index`] order.
@@ -179,5 +190,132 @@ fn command(label: &str, description: &str, submit: Call) -> Binding {
         description: description.into(),
         submit: Some(submit),
         ..Binding::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{test as actix_test, App};
+    use jsonwebtoken::{encode, EncodingKey, Header};
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::apps::jwt::{Claims, JwtVerifier};
+    use crate::apps::CallRequest;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+    const USER: &str = "zc57bxygzewsx75bdghmbntd41";
+
+    /// A bindings body with the given `roles` (no acting user when `None`) and
+    /// `context.oauth2.user` (absent when `None`).
+    fn body(roles: Option<&str>, token: Option<Value>) -> Value {
+        let mut context = json!({
+            "app_id": "",
+            "mattermost_site_url": "http://mattermost.test:8065",
+            "bot_user_id": "p7z4xdoztaqpj5dabi3zg4hid8",
+            "oauth2": {"client_id": "ignored"}
+        });
+        if let Some(roles) = roles {
+            context["acting_user"] = json!({
+                "id": USER, "username": "sam", "roles": roles, "delete_at": 0,
+                "timezone": {"useAutomaticTimezone": "true"}
+            });
+        }
+        if let Some(token) = token {
+            context["oauth2"]["user"] = token;
+        }
+        json!({"path": "/bindings", "expand": {"acting_user": "summary", "oauth2_user": "all"},
+               "context": context})
+    }
+
+    /// The contexts the two facts can come from, including tokens that are not tokens.
+    fn cases() -> Vec<Value> {
+        let good = json!({"access_token": "at", "token_type": "Bearer",
+                          "refresh_token": "rt", "expiry": "2025-06-11T15:50:11.48Z"});
+        let roles = [
+            None,
+            Some("system_user"),
+            Some("system_admin system_user"),
+            Some("system_user custom_system_admin_like"),
+        ];
+        let tokens = [
+            None,
+            Some(good),
+            Some(Value::Null),
+            Some(json!({})),
+            Some(json!({"access_token": ""})),
+            Some(json!({"access_token": "at", "expiry": "not a time"})),
+            Some(json!({"access_token": "at", "expiry": "0001-01-01T00:00:00Z"})),
+            Some(json!("a string")),
+        ];
+        roles
+            .iter()
+            .flat_map(|r| tokens.iter().map(move |t| body(*r, t.clone())))
+            .collect()
+    }
+
+    #[test]
+    fn the_slim_context_yields_the_same_viewer_as_the_full_one() {
+        let mut seen = std::collections::HashSet::new();
+        for case in cases() {
+            let full: CallRequest<Context> = serde_json::from_value(case.clone()).expect("full");
+            let slim: CallRequest<SlimContext> = serde_json::from_value(case).expect("slim");
+            let viewer = Viewer::of(&full.context);
+            assert_eq!(viewer, Viewer::of_slim(&slim.context));
+            seen.insert(viewer.index());
+        }
+        assert_eq!(seen.len(), 4, "every viewer is covered");
+    }
+
+    #[actix_web::test]
+    async fn the_handler_answers_what_building_the_bindings_per_call_did() {
+        let app = actix_test::init_service(
+            App::new()
+                .app_data(web::Data::new(JwtVerifier::new(SECRET)))
+                .route("/bindings", web::post().to(bindings)),
+        )
+        .await;
+        let claims = |user: &str| Claims {
+            exp: 4_102_444_800,
+            acting_user_id: Some(user.to_owned()),
+        };
+        let sign = |claims: &Claims| {
+            encode(
+                &Header::default(),
+                claims,
+                &EncodingKey::from_secret(SECRET),
+            )
+            .expect("sign")
+        };
+        let token = format!("Bearer {}", sign(&claims(USER)));
+        for case in cases() {
+            // What the handler answered before the cache and the slim context.
+            let full: CallRequest<Context> = serde_json::from_value(case.clone()).expect("full");
+            let data = serde_json::to_value(bindings_for(&full.context)).expect("data");
+            let expected = serde_json::to_vec(&CallResponse::data(data)).expect("json");
+
+            let request = actix_test::TestRequest::post()
+                .uri("/bindings")
+                .insert_header(("Mattermost-App-Authorization", token.as_str()))
+                .set_json(&case)
+                .to_request();
+            let response = actix_test::call_service(&app, request).await;
+            assert_eq!(response.status(), 200);
+            let content_type = response.headers().get("content-type").cloned();
+            assert_eq!(
+                content_type.as_ref().map(|v| v.as_bytes()),
+                Some(&b"application/json"[..])
+            );
+            assert_eq!(actix_test::read_body(response).await, expected);
+        }
+
+        // The JWT's user must still match the (slim) context's acting user.
+        let forged = format!("Bearer {}", sign(&claims("someone-else")));
+        let request = actix_test::TestRequest::post()
+            .uri("/bindings")
+            .insert_header(("Mattermost-App-Authorization", forged.as_str()))
+            .set_json(body(Some("system_admin"), None))
+            .to_request();
+        assert_eq!(actix_test::call_service(&app, request).await.status(), 401);
     }
 }
