@@ -1,92 +1,19 @@
 //! The real binary at RUST_LOG=debug, through a whole flow and some failures: nothing
 //! secret ever reaches its stdout or stderr.
 
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
-
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
-use tokio::sync::oneshot;
 
 use crate::support::app::{new_secret, TestApp};
+use crate::support::process::AppProcess;
 use crate::support::provider::{Endpoint, Fault};
 use crate::support::util::within;
 use crate::support::world::{expect_error, expect_ok, World, COMMAND};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-/// Copies a child's output into `sink`; fires `ready` on the first line containing `marker`.
-fn capture(
-    stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
-    sink: Arc<Mutex<String>>,
-    marker: &'static str,
-    mut ready: Option<oneshot::Sender<()>>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut lines = BufReader::new(stream).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line.contains(marker) {
-                if let Some(ready) = ready.take() {
-                    let _ = ready.send(());
-                }
-            }
-            let mut sink = sink.lock().expect("log buffer");
-            sink.push_str(&line);
-            sink.push('\n');
-        }
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_the_log() {
-    let port = free_port();
-    let root_url = format!("http://127.0.0.1:{port}");
     let secret = new_secret();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hello-oauth2-rs"))
-        .env_clear()
-        .env("APP_LISTEN", format!("127.0.0.1:{port}"))
-        .env("APP_ROOT_URL", &root_url)
-        .env("APP_SECRET", &secret)
-        .env(
-            "APP_SECRET_FILE",
-            "/nonexistent/not-used-when-APP_SECRET-is-set",
-        )
-        .env("APP_HTTP_TIMEOUT", "2")
-        .env("RUST_LOG", "debug")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary starts");
-    let output = Arc::new(Mutex::new(String::new()));
-    let (ready_tx, ready_rx) = oneshot::channel();
-    let readers = [
-        capture(
-            child.stdout.take().expect("stdout"),
-            output.clone(),
-            "listening on port",
-            None,
-        ),
-        capture(
-            child.stderr.take().expect("stderr"),
-            output.clone(),
-            "listening on port",
-            Some(ready_tx),
-        ),
-    ];
-    if within("the app to listen", ready_rx).await.is_err() {
-        panic!(
-            "the app exited before listening:\n{}",
-            output.lock().expect("log")
-        );
-    }
+    let app = AppProcess::spawn(None, &secret, "debug").await;
+    let root_url = app.listen_url.clone();
 
     let w = World::with_app(TestApp::external(&root_url, &secret)).await;
     // Failures first: a bad configuration, a regular user, a forged call.
@@ -139,16 +66,7 @@ async fn no_secret_reaches_the_log() {
     w.provider.fail_next(Endpoint::Revoke, Fault::ServerError);
     expect_ok(&w.run(&w.bob, &format!("{COMMAND} disconnect")).await);
 
-    child.start_kill().expect("stop the app");
-    within("the app to exit", child.wait())
-        .await
-        .expect("exit status");
-    for reader in readers {
-        within("the log readers", reader)
-            .await
-            .expect("reader task");
-    }
-    let log = output.lock().expect("log").clone();
+    let log = app.stop().await;
     assert!(
         log.contains("DEBUG"),
         "the log was captured at debug level:\n{log}"

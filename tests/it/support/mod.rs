@@ -36,6 +36,8 @@
 
 pub mod app;
 pub mod mattermost;
+pub mod process;
 pub mod provider;
+pub mod proxy;
 pub mod util;
 pub mod world;

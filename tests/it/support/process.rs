@@ -1,0 +1,116 @@
+//! The real binary in a child process, with its output captured.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::support::util::within;
+
+/// What `main` logs once it serves.
+const READY: &str = "listening on port";
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// `hello-oauth2-rs` running in a child process (killed on drop).
+pub struct AppProcess {
+    /// The child.
+    pub child: Child,
+    /// `http://127.0.0.1:<port>`, where it listens.
+    pub listen_url: String,
+    output: Arc<Mutex<String>>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl AppProcess {
+    /// Starts the binary on a free port with `APP_ROOT_URL = root_url` (which may be a proxy
+    /// in front of it), the given secret and `RUST_LOG`, and waits until it listens.
+    pub async fn spawn(root_url: Option<&str>, secret: &str, rust_log: &str) -> Self {
+        let port = free_port();
+        let listen_url = format!("http://127.0.0.1:{port}");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hello-oauth2-rs"))
+            .env_clear()
+            .env("APP_LISTEN", format!("127.0.0.1:{port}"))
+            .env("APP_ROOT_URL", root_url.unwrap_or(&listen_url))
+            .env("APP_SECRET", secret)
+            .env(
+                "APP_SECRET_FILE",
+                "/nonexistent/not-used-when-APP_SECRET-is-set",
+            )
+            .env("APP_HTTP_TIMEOUT", "2")
+            .env("RUST_LOG", rust_log)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts");
+        let output = Arc::new(Mutex::new(String::new()));
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let readers = vec![
+            capture(child.stdout.take().expect("stdout"), output.clone(), None),
+            capture(
+                child.stderr.take().expect("stderr"),
+                output.clone(),
+                Some(ready_tx),
+            ),
+        ];
+        if within("the app to listen", ready_rx).await.is_err() {
+            panic!(
+                "the app exited before listening:\n{}",
+                output.lock().expect("log")
+            );
+        }
+        Self {
+            child,
+            listen_url,
+            output,
+            readers,
+        }
+    }
+
+    /// Stops the process and returns everything it printed.
+    pub async fn stop(mut self) -> String {
+        self.child.start_kill().expect("stop the app");
+        within("the app to exit", self.child.wait())
+            .await
+            .expect("exit status");
+        for reader in self.readers.drain(..) {
+            within("the log readers", reader)
+                .await
+                .expect("reader task");
+        }
+        let log = self.output.lock().expect("log").clone();
+        log
+    }
+}
+
+/// Copies a child's output into `sink`; fires `ready` on the first line containing [`READY`].
+fn capture(
+    stream: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    sink: Arc<Mutex<String>>,
+    mut ready: Option<oneshot::Sender<()>>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains(READY) {
+                if let Some(ready) = ready.take() {
+                    let _ = ready.send(());
+                }
+            }
+            let mut sink = sink.lock().expect("log buffer");
+            sink.push_str(&line);
+            sink.push('\n');
+        }
+    })
+}
