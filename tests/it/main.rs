@@ -4,12 +4,14 @@ mod support;
 
 mod commands;
 mod configure;
+mod deploy;
 mod emulator;
 mod examples;
 mod faults;
 mod flow;
 mod install;
 mod logs;
+mod pooling;
 mod refresh;
 mod replicas;
 mod security;

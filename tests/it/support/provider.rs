@@ -143,6 +143,8 @@ struct PState {
 
 struct PInner {
     state: Mutex<PState>,
+    /// TCP connections the provider's server has accepted.
+    connections: std::sync::atomic::AtomicUsize,
 }
 
 impl PInner {
@@ -174,6 +176,7 @@ impl Provider {
             std::net::TcpListener::bind("127.0.0.1:0").expect("bind the provider's port");
         let port = listener.local_addr().expect("local address").port();
         let inner = Arc::new(PInner {
+            connections: std::sync::atomic::AtomicUsize::new(0),
             state: Mutex::new(PState {
                 client_id: client_id.to_owned(),
                 client_secret: client_secret.to_owned(),
@@ -203,6 +206,14 @@ impl Provider {
         })
         .workers(1)
         .disable_signals()
+        .on_connect({
+            let inner = inner.clone();
+            move |_, _| {
+                inner
+                    .connections
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        })
         .listen(listener)
         .expect("listen")
         .run();
@@ -282,6 +293,13 @@ impl Provider {
             .entry(endpoint)
             .or_default()
             .push_back(fault);
+    }
+
+    /// TCP connections the provider has accepted so far.
+    pub fn connections(&self) -> usize {
+        self.inner
+            .connections
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The counters.
