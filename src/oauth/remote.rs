@@ -6,10 +6,9 @@
 use chrono::Utc;
 use oauth2::basic::{BasicClient, BasicTokenResponse, BasicTokenType};
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, ErrorResponseType, HttpClientError, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, RevocationUrl, Scope,
-    StandardErrorResponse, TokenResponse, TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    ErrorResponseType, HttpClientError, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RefreshToken, RequestTokenError, Scope, StandardErrorResponse, TokenResponse, TokenUrl,
 };
 use serde_json::Value;
 use url::Url;
@@ -18,8 +17,9 @@ use super::provider::ProviderConfig;
 use super::token::StoredToken;
 use crate::secret::Secret;
 
-type Client =
-    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointMaybeSet, EndpointSet>;
+/// A client with the authorize and token endpoints set (the type parameters are the
+/// auth, device, introspection, revocation and token endpoints).
+type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// What went wrong at the provider. Clone, so one refresh's outcome can be shared.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,8 +120,7 @@ fn client(config: &ProviderConfig, redirect: Option<&str>) -> Result<Client, Pro
     let client = BasicClient::new(ClientId::new(config.client_id.clone()))
         .set_client_secret(ClientSecret::new(config.client_secret.expose().to_owned()))
         .set_auth_uri(AuthUrl::from_url(config.auth_url.clone()))
-        .set_token_uri(TokenUrl::from_url(config.token_url.clone()))
-        .set_revocation_url_option(config.revoke_url.clone().map(RevocationUrl::from_url));
+        .set_token_uri(TokenUrl::from_url(config.token_url.clone()));
     Ok(match redirect {
         Some(redirect) => {
             client.set_redirect_uri(RedirectUrl::new(redirect.to_owned()).map_err(|_| {
