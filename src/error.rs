@@ -19,6 +19,9 @@ pub enum AppError {
         "No OAuth2 provider is configured yet. Ask a system admin to run `/{COMMAND} configure`."
     )]
     NotConfigured,
+    /// The stored provider settings no longer pass the checks.
+    #[error("The stored OAuth2 settings are no longer valid ({0}). Ask a system admin to run `/{COMMAND} configure` again.")]
+    Misconfigured(String),
     /// The user has no stored token.
     #[error("You are not connected yet. Run `/{COMMAND} connect` first.")]
     NotConnected,

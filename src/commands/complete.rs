@@ -4,11 +4,11 @@
 
 use actix_web::web;
 
-use super::as_acting_user;
+use super::{as_acting_user, provider};
 use crate::apps::extract::Verified;
 use crate::apps::CallResponse;
 use crate::error::AppError;
-use crate::oauth::{remote, ProviderConfig, ProviderError};
+use crate::oauth::{remote, ProviderError};
 use crate::startup::AppState;
 
 /// `POST /oauth2/complete`.
@@ -29,7 +29,7 @@ pub async fn complete(
         });
     }
     let ctx = &call.context;
-    let config = ProviderConfig::from_context(&ctx.oauth2).ok_or(AppError::NotConfigured)?;
+    let config = provider(&ctx.oauth2)?;
     let missing = |what: &str| AppError::Invalid {
         message: format!("The provider's redirect carried no `{what}`."),
         fields: Vec::new(),

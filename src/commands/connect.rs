@@ -4,16 +4,17 @@
 use actix_web::web;
 use serde_json::Value;
 
+use super::provider;
 use crate::apps::extract::Verified;
 use crate::apps::CallResponse;
 use crate::error::AppError;
-use crate::oauth::{remote, ProviderConfig};
+use crate::oauth::remote;
 use crate::startup::AppState;
 
 /// `POST /connect`: a Markdown link to the plugin's connect URL.
 pub async fn connect(call: Verified) -> Result<web::Json<CallResponse>, AppError> {
     let oauth2 = &call.context.oauth2;
-    let config = ProviderConfig::from_context(oauth2).ok_or(AppError::NotConfigured)?;
+    let config = provider(oauth2)?;
     if oauth2.connect_url.is_empty() {
         return Err(AppError::MissingContext("oauth2.connect_url"));
     }
@@ -32,7 +33,7 @@ pub async fn connect_url(
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
     let oauth2 = &call.context.oauth2;
-    let config = ProviderConfig::from_context(oauth2).ok_or(AppError::NotConfigured)?;
+    let config = provider(oauth2)?;
     let oauth_state = call.value_str("state").ok_or(AppError::Invalid {
         message: "The plugin sent no OAuth2 state.".into(),
         fields: Vec::new(),

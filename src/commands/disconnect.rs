@@ -3,11 +3,11 @@
 
 use actix_web::web;
 
-use super::as_acting_user;
+use super::{as_acting_user, provider};
 use crate::apps::extract::Verified;
 use crate::apps::CallResponse;
 use crate::error::AppError;
-use crate::oauth::{remote, ProviderConfig, StoredToken};
+use crate::oauth::{remote, StoredToken};
 use crate::startup::AppState;
 
 /// `POST /disconnect`.
@@ -27,7 +27,7 @@ pub async fn disconnect(
             CallResponse::ok("You were not connected.").refreshing_bindings(),
         ));
     };
-    let config = ProviderConfig::from_context(&ctx.oauth2);
+    let config = provider(&ctx.oauth2).ok();
     let provider = config
         .as_ref()
         .map(|c| c.kind.label())

@@ -4,7 +4,7 @@
 use actix_web::web;
 use chrono::Utc;
 
-use super::{acting_user, as_acting_user, site_url};
+use super::{acting_user, as_acting_user, provider, site_url};
 use crate::apps::extract::Verified;
 use crate::apps::{AppsClient, CallResponse, Context};
 use crate::error::AppError;
@@ -18,7 +18,7 @@ pub async fn info(
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
     let ctx = &call.context;
-    let config = ProviderConfig::from_context(&ctx.oauth2).ok_or(AppError::NotConfigured)?;
+    let config = provider(&ctx.oauth2)?;
     let mut token = ctx
         .oauth2
         .user

@@ -15,8 +15,9 @@ pub use configure::configure_form;
 
 use actix_web::web;
 
-use crate::apps::{AppsClient, Context, User};
+use crate::apps::{AppsClient, Context, OAuth2Context, User};
 use crate::error::AppError;
+use crate::oauth::ProviderConfig;
 use crate::startup::AppState;
 
 /// The slash command: `/hello-oauth2-rs`.
@@ -105,4 +106,19 @@ fn as_acting_user<'a>(state: &'a AppState, ctx: &'a Context) -> Result<AppsClien
         site_url(state, ctx)?,
         token.expose(),
     ))
+}
+
+/// The configured provider, or why there is none.
+fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
+    match ProviderConfig::from_context(oauth2) {
+        Ok(Some(config)) => Ok(config),
+        Ok(None) => Err(AppError::NotConfigured),
+        Err(problems) => Err(AppError::Misconfigured(
+            problems
+                .into_iter()
+                .map(|(_, message)| message)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
+    }
 }

@@ -281,14 +281,17 @@ pub struct ProviderConfig {
 
 impl ProviderConfig {
     /// The provider as configured in `context.oauth2` (needs `oauth2_app` expanded at
-    /// `all`); `None` when no client has been stored or the stored settings no longer check.
-    pub fn from_context(oauth2: &OAuth2Context) -> Option<Self> {
+    /// `all`): `Ok(None)` when no client has been stored, `Err` with the problems when the
+    /// stored settings no longer pass the checks.
+    pub fn from_context(
+        oauth2: &OAuth2Context,
+    ) -> Result<Option<Self>, Vec<(&'static str, String)>> {
         if oauth2.client_id.is_empty() {
-            return None;
+            return Ok(None);
         }
         ProviderSettings::from_context(oauth2)
             .resolve(&oauth2.client_id, &oauth2.client_secret)
-            .ok()
+            .map(Some)
     }
 }
 
@@ -360,6 +363,22 @@ mod tests {
             fields,
             ["auth_url", "token_url", "client_id", "client_secret"]
         );
+    }
+
+    #[test]
+    fn a_context_tells_unconfigured_from_invalid() {
+        let mut oauth2 = OAuth2Context::default();
+        assert!(matches!(ProviderConfig::from_context(&oauth2), Ok(None)));
+        oauth2.client_id = "id".into();
+        oauth2.client_secret = secret();
+        oauth2.data = Some(serde_json::json!({"provider": "github"}));
+        let config = ProviderConfig::from_context(&oauth2)
+            .expect("valid")
+            .expect("configured");
+        assert_eq!(config.kind, ProviderKind::Github);
+        oauth2.data = Some(serde_json::json!({"provider": "custom"}));
+        let problems = ProviderConfig::from_context(&oauth2).expect_err("no endpoints");
+        assert_eq!(problems.len(), 2);
     }
 
     #[test]

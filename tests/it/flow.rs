@@ -28,6 +28,26 @@ async fn connect_without_a_configured_provider_says_to_ask_a_system_admin() {
 }
 
 #[tokio::test]
+async fn stored_settings_that_no_longer_check_are_named_not_hidden() {
+    let w = World::new().await;
+    // Stored straight through the REST API (say, by an older version of the app): a custom
+    // provider without its endpoints.
+    let stored = reqwest::Client::new()
+        .post(format!(
+            "{}/plugins/com.mattermost.apps/api/v1/oauth2/app",
+            w.mm.site_url()
+        ))
+        .bearer_auth(w.mm.app_session_token(&w.sam))
+        .json(&json!({"client_id": "id", "client_secret": "s", "data": {"provider": "custom"}}))
+        .send();
+    assert_eq!(within("store", stored).await.expect("stored").status(), 200);
+    let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} connect")).await);
+    assert!(text.contains("no longer valid"), "{text}");
+    assert!(text.contains("auth_url is required"), "{text}");
+    assert!(!text.contains("not configured"), "{text}");
+}
+
+#[tokio::test]
 async fn connect_complete_info_disconnect() {
     let w = World::new().await;
     w.configure_custom_provider().await;
