@@ -81,8 +81,11 @@ async fn forget_if_current(state: &AppState, ctx: &Context, dead: &StoredToken) 
 }
 
 /// Refreshes the token once for this user, however many calls ask at the same time, and
-/// stores the result. On `invalid_grant` the stored token is read again first (another
-/// replica may have rotated it); if it is still the dead one, it is cleared.
+/// stores the result. The stored token is read first: when another replica has already
+/// refreshed, its token is used (and refreshed only if it is due too), because presenting
+/// the spent refresh token makes providers with reuse detection revoke the whole grant.
+/// On `invalid_grant` the stored token is read again (another replica may have rotated it
+/// meanwhile); if it is still the dead one, it is cleared.
 async fn refresh(
     state: &web::Data<AppState>,
     ctx: &Context,
@@ -109,6 +112,18 @@ async fn refresh(
     let log_user = user_id.clone();
     let flight = async move {
         let mattermost = AppsClient::new(&shared_state.http, &site, mm_token.expose());
+        // This call's context may predate a refresh by another replica. Refreshing with its
+        // (then spent) refresh token would make a provider that detects reuse revoke the
+        // whole grant, the other replica's new token included.
+        let old = match mattermost.get_oauth2_user::<StoredToken>().await {
+            Ok(Some(current)) if current.access_token != old.access_token => {
+                if !current.needs_refresh(Utc::now()) {
+                    return Ok(current);
+                }
+                current
+            }
+            _ => old,
+        };
         match remote::refresh(&shared_state.http, &config, &old).await {
             Ok(new) => {
                 mattermost
