@@ -31,10 +31,13 @@
 //! - [`app::TestApp`]: `spawn(secret)`, `spawn_with(secret, adjust_settings)`,
 //!   `external(root_url, secret)` for the real binary.
 //! - [`util::within`]: every wait in a test is bounded with it.
+//! - [`e2e`]: the real parts in `tests/e2e/` (Node): `OidcServer::start()` (oidc-provider),
+//!   `browser_walk()` (headless Chromium), `run_tool()` for `validate.mjs`/`typecheck.mjs`.
 
 #![allow(dead_code)]
 
 pub mod app;
+pub mod e2e;
 pub mod mattermost;
 pub mod process;
 pub mod provider;
