@@ -16,3 +16,4 @@ mod real_provider;
 mod refresh;
 mod replicas;
 mod security;
+mod webapp_validators;
