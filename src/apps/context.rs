@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::oauth2::OAuth2App;
 use crate::secret::Secret;
 
 /// The context of a call.
@@ -200,22 +201,14 @@ pub fn has_role(roles: &str, role: &str) -> bool {
     roles.split_whitespace().any(|r| r == role)
 }
 
-/// `context.oauth2`: the remote OAuth2 client as last stored by the app, the plugin's
-/// connect/complete URLs, and the acting user's stored token.
+/// `context.oauth2`: the remote OAuth2 client as last stored by the app (its keys inline,
+/// as Go embeds `OAuth2App`), the plugin's connect/complete URLs, and the acting user's
+/// stored token. The client secret comes with every call that expands `oauth2_app`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OAuth2Context {
-    /// As stored with `/oauth2/app`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub remote_root_url: String,
-    /// As stored with `/oauth2/app`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub client_id: String,
-    /// As stored with `/oauth2/app`; sent on every call that expands `oauth2_app`.
-    #[serde(default, skip_serializing_if = "Secret::is_empty")]
-    pub client_secret: Secret,
-    /// As stored with `/oauth2/app`: free-form app data.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data: Option<Value>,
+    /// As stored with `/oauth2/app` (`remote_root_url`, `client_id`, `client_secret`, `data`).
+    #[serde(flatten)]
+    pub app: OAuth2App,
     /// Where the user's browser starts the flow (filled when `oauth2_app` is expanded).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub connect_url: String,

@@ -98,7 +98,7 @@ pub fn configure_form(current: Option<&OAuth2Context>) -> Form {
     }];
     for (name, label, modal_label, subtype, description) in TEXT_FIELDS {
         let value = current.and_then(|oauth2| match name {
-            "client_id" => Some(oauth2.client_id.as_str()),
+            "client_id" => Some(oauth2.app.client_id.as_str()),
             "auth_url" => Some(settings.auth_url.as_str()),
             "token_url" => Some(settings.token_url.as_str()),
             "userinfo_url" => Some(settings.userinfo_url.as_str()),
@@ -205,7 +205,7 @@ fn read_submission(call: &CallRequest) -> Result<(OAuth2App, ProviderKind), AppE
     let client_id = text("client_id");
     let client_secret = match call.value_str("client_secret") {
         Some(secret) => Secret::new(secret),
-        None => stored.client_secret.clone(),
+        None => stored.app.client_secret.clone(),
     };
     let config = settings
         .resolve(&client_id, &client_secret)

@@ -171,6 +171,7 @@ impl ProviderSettings {
     /// Reads the settings from `context.oauth2.data`; defaults when absent or unreadable.
     pub fn from_context(oauth2: &OAuth2Context) -> Self {
         oauth2
+            .app
             .data
             .as_ref()
             .and_then(|data| Self::deserialize(data).ok())
@@ -286,11 +287,11 @@ impl ProviderConfig {
     pub fn from_context(
         oauth2: &OAuth2Context,
     ) -> Result<Option<Self>, Vec<(&'static str, String)>> {
-        if oauth2.client_id.is_empty() {
+        if oauth2.app.client_id.is_empty() {
             return Ok(None);
         }
         ProviderSettings::from_context(oauth2)
-            .resolve(&oauth2.client_id, &oauth2.client_secret)
+            .resolve(&oauth2.app.client_id, &oauth2.app.client_secret)
             .map(Some)
     }
 }
@@ -369,14 +370,14 @@ mod tests {
     fn a_context_tells_unconfigured_from_invalid() {
         let mut oauth2 = OAuth2Context::default();
         assert!(matches!(ProviderConfig::from_context(&oauth2), Ok(None)));
-        oauth2.client_id = "id".into();
-        oauth2.client_secret = secret();
-        oauth2.data = Some(serde_json::json!({"provider": "github"}));
+        oauth2.app.client_id = "id".into();
+        oauth2.app.client_secret = secret();
+        oauth2.app.data = Some(serde_json::json!({"provider": "github"}));
         let config = ProviderConfig::from_context(&oauth2)
             .expect("valid")
             .expect("configured");
         assert_eq!(config.kind, ProviderKind::Github);
-        oauth2.data = Some(serde_json::json!({"provider": "custom"}));
+        oauth2.app.data = Some(serde_json::json!({"provider": "custom"}));
         let problems = ProviderConfig::from_context(&oauth2).expect_err("no endpoints");
         assert_eq!(problems.len(), 2);
     }
