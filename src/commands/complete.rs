@@ -19,7 +19,7 @@ pub async fn complete(
     // The plugin does not look for provider errors: the app must.
     if let Some(code) = call.value_str("error") {
         return Err(AppError::Provider {
-            context: "The provider did not grant access",
+            context: "Your account was not connected",
             source: ProviderError::Refused {
                 code: code.chars().take(100).collect(),
                 description: call

@@ -356,7 +356,8 @@ async fn denying_consent_at_a_real_provider_shows_its_error_and_stores_nothing()
     // The plugin serves the app's error response as a plain-text 500.
     assert_eq!(walk.status, 500, "{walk:#?}");
     assert!(
-        walk.text.contains("The provider did not grant access"),
+        walk.text
+            .contains("Your account was not connected: the provider refused: access_denied"),
         "{walk:#?}"
     );
     assert!(walk.text.contains("access_denied"), "{walk:#?}");
