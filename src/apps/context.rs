@@ -91,24 +91,36 @@ impl ActingUserId for Context {
     }
 }
 
-/// A slim context for hot paths that only need to know who acts and whether they have a
-/// stored OAuth2 token, such as bindings: deserialising it skips everything else in the
-/// context (the user's other fields, the site and bot data, the OAuth2 client settings)
-/// instead of allocating it. Use it as `Verified<SlimContext>`.
+/// A slim context for hot paths that only need to know who acts and what token is stored
+/// for them, such as bindings: deserialising it skips everything else in the context (the
+/// user's other fields, the site and bot data, the OAuth2 client settings) instead of
+/// allocating it. Use it as `Verified<SlimContext>`; `T` is how to read the stored token
+/// (any JSON by default; an app can pick a type that reads only what it needs).
 ///
 /// For any context that parses as a [`Context`], the fields here hold the same values as
 /// there. It is more lenient: a malformed part it skips is not an error.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct SlimContext {
+#[derive(Debug, Clone, Deserialize)]
+#[serde(bound = "T: Deserialize<'de>")]
+pub struct SlimContext<T = Value> {
     /// The acting user's ID and roles, when expanded.
     #[serde(default)]
     pub acting_user: Option<UserRoles>,
     /// Only `context.oauth2.user`.
     #[serde(default)]
-    pub oauth2: OAuth2User,
+    pub oauth2: OAuth2User<T>,
 }
 
-impl ActingUserId for SlimContext {
+// By hand: the derive would ask for `T: Default`, which `Option<T>` does not need.
+impl<T> Default for SlimContext<T> {
+    fn default() -> Self {
+        Self {
+            acting_user: None,
+            oauth2: OAuth2User::default(),
+        }
+    }
+}
+
+impl<T> ActingUserId for SlimContext<T> {
     fn acting_user_id(&self) -> Option<&str> {
         self.acting_user.as_ref().map(|u| u.id.as_str())
     }
@@ -132,11 +144,18 @@ impl UserRoles {
 }
 
 /// [`OAuth2Context::user`] alone.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct OAuth2User {
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(bound = "T: Deserialize<'de>")]
+pub struct OAuth2User<T = Value> {
     /// The acting user's token as stored with `/oauth2/user`, when expanded and present.
-    #[serde(default)]
-    pub user: Option<Value>,
+    #[serde(default = "Option::default")]
+    pub user: Option<T>,
+}
+
+impl<T> Default for OAuth2User<T> {
+    fn default() -> Self {
+        Self { user: None }
+    }
 }
 
 /// A Mattermost user, with the keys the `summary` level fills in. Keys Go always
