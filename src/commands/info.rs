@@ -40,7 +40,9 @@ pub async fn info(
         Err(ProviderError::TokenRejected) => {
             // The token is dead: forget it, so the bindings offer `connect` again, as the
             // message says (a stored token hides `connect`).
-            forget_if_current(&state, ctx, &token).await;
+            if let Ok(mattermost) = as_acting_user(&state, ctx) {
+                replaced_or_forget(&mattermost, &token).await;
+            }
             return Err(AppError::Reconnect(format!(
                 "{} no longer accepts your token.",
                 config.kind.label()
@@ -65,19 +67,21 @@ pub async fn info(
     Ok(web::Json(CallResponse::ok(text)))
 }
 
-/// Clears the stored token if it is still `dead` (another call may have replaced it).
-async fn forget_if_current(state: &AppState, ctx: &Context, dead: &StoredToken) {
-    let Ok(mattermost) = as_acting_user(state, ctx) else {
-        return;
-    };
+/// Clears the stored token unless another call has already replaced `dead`, and returns
+/// that replacement when there is one.
+async fn replaced_or_forget(
+    mattermost: &AppsClient<'_>,
+    dead: &StoredToken,
+) -> Option<StoredToken> {
     if let Ok(Some(current)) = mattermost.get_oauth2_user::<StoredToken>().await {
         if current.access_token != dead.access_token {
-            return;
+            return Some(current);
         }
     }
     if let Err(err) = mattermost.store_oauth2_user(&serde_json::Value::Null).await {
-        log::warn!("could not clear a rejected token: {err}");
+        log::warn!("could not clear a dead token: {err}");
     }
+    None
 }
 
 /// Refreshes the token once for this user, however many calls ask at the same time, and
@@ -99,8 +103,7 @@ async fn refresh(
         )));
     }
     let user_id = acting_user(ctx)?.id.clone();
-    // Fail early (before the flight) when the token to store with is missing.
-    as_acting_user(state, ctx)?;
+    // What the flight needs to store with, owned (it may outlive this call).
     let site = site_url(state, ctx)?.to_owned();
     let mm_token = ctx
         .acting_user_access_token
@@ -133,19 +136,11 @@ async fn refresh(
                 log::info!("refreshed the token of user {log_user}");
                 Ok(new)
             }
-            Err(err) if err.is_invalid_grant() => {
-                // Another replica may have refreshed first and rotated the refresh token:
-                // then Mattermost already holds a newer token, which is the answer.
-                if let Ok(Some(current)) = mattermost.get_oauth2_user::<StoredToken>().await {
-                    if current.access_token != old.access_token {
-                        return Ok(current);
-                    }
-                }
-                if let Err(store) = mattermost.store_oauth2_user(&serde_json::Value::Null).await {
-                    log::warn!("could not clear a dead token: {store}");
-                }
-                Err(RefreshError::Provider(err))
-            }
+            // Another replica may have refreshed first and rotated the refresh token: then
+            // Mattermost already holds a newer token, which is the answer.
+            Err(err) if err.is_invalid_grant() => replaced_or_forget(&mattermost, &old)
+                .await
+                .ok_or(RefreshError::Provider(err)),
             Err(err) => Err(RefreshError::Provider(err)),
         }
     };
