@@ -78,8 +78,25 @@ fn label_of(binding: &Value) -> &str {
         .unwrap_or("")
 }
 
-/// Parses `line` against `bindings`: the submit call and the values to send.
-pub fn parse(bindings: &[Value], line: &str) -> Result<(Value, Value), CommandError> {
+/// What a command line resolves to, before any call is made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Parsed {
+    /// A binding with a submit call (no arguments).
+    Submit(Value),
+    /// A form to fill from the remaining words: embedded in the binding, or still to be
+    /// fetched from its `source` (as the webapp's parser does when the form has no submit).
+    Form {
+        /// The embedded form (with a submit), or `None` when it must be fetched.
+        form: Option<Value>,
+        /// The form's source call, when it has to be fetched.
+        source: Option<Value>,
+        /// The words after the sub-command.
+        args: Vec<String>,
+    },
+}
+
+/// Resolves `line` against `bindings`.
+pub fn resolve(bindings: &[Value], line: &str) -> Result<Parsed, CommandError> {
     let words = tokenize(line)?;
     let Some(first) = words.first() else {
         return err("empty command");
@@ -108,20 +125,66 @@ pub fn parse(bindings: &[Value], line: &str) -> Result<(Value, Value), CommandEr
         if !rest.is_empty() {
             return err(format!("unexpected arguments {rest:?}"));
         }
-        return Ok((submit.clone(), json!({})));
+        return Ok(Parsed::Submit(submit.clone()));
     }
     let Some(form) = binding.get("form").filter(|f| !f.is_null()) else {
         return err("the binding has neither submit nor form");
     };
-    let Some(submit) = form.get("submit").filter(|s| !s.is_null()) else {
-        return err("this client does not fetch form sources from the command line");
-    };
-    let fields = form["fields"].as_array().cloned().unwrap_or_default();
-    let values = parse_values(&fields, rest)?;
-    Ok((submit.clone(), values))
+    let present = |key: &str| form.get(key).filter(|v| !v.is_null()).cloned();
+    match (present("submit"), present("source")) {
+        (Some(_), _) => Ok(Parsed::Form {
+            form: Some(form.clone()),
+            source: None,
+            args: rest.to_vec(),
+        }),
+        (None, Some(source)) => Ok(Parsed::Form {
+            form: None,
+            source: Some(source),
+            args: rest.to_vec(),
+        }),
+        (None, None) => err("Form has neither submit nor source."),
+    }
 }
 
-fn parse_values(fields: &[Value], words: &[String]) -> Result<Value, CommandError> {
+/// Parses `line` against bindings whose form is embedded: the submit call and the values.
+/// A missing required field is an error here; a client opens the modal instead.
+pub fn parse(bindings: &[Value], line: &str) -> Result<(Value, Value), CommandError> {
+    match resolve(bindings, line)? {
+        Parsed::Submit(submit) => Ok((submit, json!({}))),
+        Parsed::Form {
+            form: Some(form),
+            args,
+            ..
+        } => {
+            let fields = form["fields"].as_array().cloned().unwrap_or_default();
+            let values = parse_values(&fields, &args)?;
+            if let Some(missing) = missing_required(&fields, &values) {
+                return err(format!("required field --{missing} is missing"));
+            }
+            Ok((form["submit"].clone(), values))
+        }
+        Parsed::Form { .. } => err("the form must be fetched from its source first"),
+    }
+}
+
+/// The label of the first required field without a value, if any.
+pub fn missing_required(fields: &[Value], values: &Value) -> Option<String> {
+    fields
+        .iter()
+        .find(|f| {
+            let name = f["name"].as_str().unwrap_or("");
+            f["is_required"] == true && values.get(name).is_none()
+        })
+        .map(|f| {
+            f["label"]
+                .as_str()
+                .or(f["name"].as_str())
+                .unwrap_or("")
+                .to_owned()
+        })
+}
+
+pub fn parse_values(fields: &[Value], words: &[String]) -> Result<Value, CommandError> {
     let mut values = Map::new();
     let mut positional: Vec<&Value> = fields
         .iter()
@@ -175,15 +238,6 @@ fn parse_values(fields: &[Value], words: &[String]) -> Result<Value, CommandErro
             ));
         }
         values.insert(name, field_value(field, &raw)?);
-    }
-    for field in fields {
-        let name = field["name"].as_str().unwrap_or("");
-        if field["is_required"] == true && !values.contains_key(name) {
-            return err(format!(
-                "required field --{} is missing",
-                field["label"].as_str().unwrap_or(name)
-            ));
-        }
     }
     Ok(Value::Object(values))
 }
@@ -268,5 +322,27 @@ mod tests {
             .0
             .contains("client-id"));
         assert!(parse(&bindings, "/app nope").is_err());
+    }
+
+    #[test]
+    fn a_form_without_submit_is_fetched_from_its_source() {
+        let bindings = vec![json!({"location": "/command", "bindings": [{
+            "label": "app", "bindings": [
+                {"label": "set", "form": {"source": {"path": "/set-form"}}},
+                {"label": "broken", "form": {"title": "no submit, no source"}}
+            ]
+        }]})];
+        assert_eq!(
+            resolve(&bindings, "/app set --client-id x").expect("resolves"),
+            Parsed::Form {
+                form: None,
+                source: Some(json!({"path": "/set-form"})),
+                args: vec!["--client-id".into(), "x".into()],
+            }
+        );
+        assert!(resolve(&bindings, "/app broken")
+            .expect_err("neither")
+            .0
+            .contains("neither submit nor source"));
     }
 }

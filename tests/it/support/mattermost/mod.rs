@@ -1001,13 +1001,42 @@ impl Mattermost {
             .collect()
     }
 
-    /// Runs a command line as a client would: walks the bindings by label, maps
-    /// `--flag value` to form fields, and calls the submit. A client-side parse error is an
-    /// `Err`; everything else is the CallResponse.
+    /// Runs a command line as the webapp's parser does: walks the bindings by label; for a
+    /// form without a submit, fetches the form from its `source` first; maps `--flag value`
+    /// to the form's fields; calls the submit. When a required field is missing, the client
+    /// opens the form as a modal: the answer is then `{"type": "form", "form": …}`. A
+    /// client-side parse error is an `Err`; everything else is the CallResponse.
     pub async fn command(&self, user: &User, line: &str) -> Result<Value, CommandError> {
         let bindings = self.bindings(user).await;
-        let (submit, values) = command::parse(&bindings, line)?;
-        let mut call = UserCall::new(submit, values);
+        let (form, args) = match command::resolve(&bindings, line)? {
+            command::Parsed::Submit(submit) => {
+                let mut call = UserCall::new(submit, json!({}));
+                call.raw_command = Some(line.to_owned());
+                return Ok(self.call_with(user, call).await);
+            }
+            command::Parsed::Form {
+                form: Some(form),
+                args,
+                ..
+            } => (form, args),
+            command::Parsed::Form { source, args, .. } => {
+                let source = source.unwrap_or(Value::Null);
+                let fetched = self.call_with(user, UserCall::new(source, json!({}))).await;
+                if fetched["type"] != "form" {
+                    return Ok(fetched);
+                }
+                if fetched["form"]["submit"].is_null() {
+                    return Err(CommandError("No submit call in binding or form.".into()));
+                }
+                (fetched["form"].clone(), args)
+            }
+        };
+        let fields = form["fields"].as_array().cloned().unwrap_or_default();
+        let values = command::parse_values(&fields, &args)?;
+        if command::missing_required(&fields, &values).is_some() {
+            return Ok(json!({"type": "form", "form": form}));
+        }
+        let mut call = UserCall::new(form["submit"].clone(), values);
         call.raw_command = Some(line.to_owned());
         Ok(self.call_with(user, call).await)
     }
