@@ -335,7 +335,7 @@ fn build(Viewer { admin, connected }: Viewer) -> Vec<Binding> {
             location: "configure".into(),
             label: "configure".into(),
             description: "Set up the OAuth2 provider (system admins only)".into(),
-            form: Some(configure::configure_form(None)),
+            form: Some(configure::binding_form()),
             ..Binding::default()
         });
     }

@@ -1,6 +1,6 @@
 //! `POST /configure` (system admins): stores the remote OAuth2 client through the Apps REST
-//! API. Called with no values (the bare command), it answers with the form, pre-filled with
-//! the current settings but never the stored client secret.
+//! API. Called with no values, it is the form's source: it answers with the form, pre-filled
+//! with the current settings but never the stored client secret.
 
 use actix_web::web;
 use url::Url;
@@ -76,54 +76,59 @@ const TEXT_FIELDS: [(&str, &str, &str, TextSubtype, &str); 7] = [
     ),
 ];
 
-/// The configure form. With `current`, it is pre-filled from the stored settings (never
-/// with the client secret) and its header shows the redirect URI to register.
-pub fn configure_form(current: Option<&OAuth2Context>) -> Form {
-    let settings = current
-        .map(ProviderSettings::from_context)
-        .unwrap_or_default();
+/// The form of the configure binding: no fields, just the `source` that fetches the real
+/// form when it is opened or typed (the webapp's command parser fetches a form without a
+/// submit from its source). The bindings stay small, and the form always comes pre-filled.
+pub fn binding_form() -> Form {
+    Form {
+        source: Some(Call::new(paths::CONFIGURE, EXPAND)),
+        ..Form::default()
+    }
+}
+
+/// The configure form, pre-filled from the stored settings (never with the client secret),
+/// with the redirect URI to register in its header.
+pub fn configure_form(current: &OAuth2Context) -> Form {
+    let settings = ProviderSettings::from_context(current);
     let kind = settings.provider.unwrap_or(ProviderKind::Google);
     let option = |k: ProviderKind| SelectOption::new(k.label(), k.as_str());
     let mut fields = vec![Field {
         name: "provider".into(),
         field_type: FieldType::StaticSelect,
-        is_required: current.is_some(),
+        is_required: true,
         label: "provider".into(),
         modal_label: "Provider".into(),
         description: "Google, GitHub, GitLab and Microsoft come with their endpoints and scopes."
             .into(),
         options: ProviderKind::ALL.into_iter().map(option).collect(),
-        value: current.map(|_| serde_json::to_value(option(kind)).unwrap_or_default()),
+        value: serde_json::to_value(option(kind)).ok(),
         ..Field::default()
     }];
     for (name, label, modal_label, subtype, description) in TEXT_FIELDS {
-        let value = current.and_then(|oauth2| match name {
-            "client_id" => Some(oauth2.app.client_id.as_str()),
-            "auth_url" => Some(settings.auth_url.as_str()),
-            "token_url" => Some(settings.token_url.as_str()),
-            "userinfo_url" => Some(settings.userinfo_url.as_str()),
-            "revoke_url" => Some(settings.revoke_url.as_str()),
-            "scopes" => Some(settings.scopes.as_str()),
-            _ => None,
-        });
+        let value = match name {
+            "client_id" => current.app.client_id.as_str(),
+            "auth_url" => settings.auth_url.as_str(),
+            "token_url" => settings.token_url.as_str(),
+            "userinfo_url" => settings.userinfo_url.as_str(),
+            "revoke_url" => settings.revoke_url.as_str(),
+            "scopes" => settings.scopes.as_str(),
+            _ => "",
+        };
         fields.push(Field {
             name: name.into(),
             field_type: FieldType::Text,
-            is_required: current.is_some() && name == "client_id",
+            is_required: name == "client_id",
             label: label.into(),
             modal_label: modal_label.into(),
             subtype: Some(subtype),
             description: description.into(),
-            value: value.filter(|v| !v.is_empty()).map(Into::into),
+            value: (!value.is_empty()).then(|| value.into()),
             ..Field::default()
         });
     }
-    let header = match current
-        .map(|o| o.complete_url.as_str())
-        .filter(|u| !u.is_empty())
-    {
-        Some(url) => format!("Register this redirect URI with the provider: `{url}`"),
-        None => "Choose the provider and enter the client the provider issued.".into(),
+    let header = match current.complete_url.as_str() {
+        "" => "Choose the provider and enter the client the provider issued.".into(),
+        url => format!("Register this redirect URI with the provider: `{url}`"),
     };
     Form {
         title: "Configure the OAuth2 provider".into(),
@@ -143,9 +148,7 @@ pub async fn configure(
     let ctx = &call.context;
     let admin = require_admin(ctx)?;
     if !has_any_value(&call) {
-        return Ok(web::Json(CallResponse::form(configure_form(Some(
-            &ctx.oauth2,
-        )))));
+        return Ok(web::Json(CallResponse::form(configure_form(&ctx.oauth2))));
     }
     let (app, kind) = read_submission(&call)?;
     as_acting_user(&state, ctx)?

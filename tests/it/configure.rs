@@ -7,6 +7,8 @@ use crate::support::mattermost::EventTarget;
 use crate::support::world::{expect_error, expect_ok, kind, World, COMMAND};
 
 /// The configure submit call, as the admin's bindings offer it.
+/// The configure call, as the binding names it: its form's source, which is also the
+/// submit of the form it returns.
 async fn configure_call(w: &World) -> Value {
     let bindings = w.mm.bindings(&w.sam).await;
     let command = crate::support::mattermost::command::find_command(&bindings, "hello-oauth2-rs")
@@ -16,7 +18,7 @@ async fn configure_call(w: &World) -> Value {
         .expect("sub-commands")
         .iter()
         .find(|b| b["label"] == "configure")
-        .expect("configure for the admin")["form"]["submit"]
+        .expect("configure for the admin")["form"]["source"]
         .clone()
 }
 
