@@ -55,6 +55,9 @@ pub enum AppError {
         /// What Mattermost said.
         source: ClientError,
     },
+    /// A refresh failed at the provider or while storing its result (the old token stays).
+    #[error("Could not refresh your token: {0}")]
+    Refresh(RefreshError),
     /// The user must connect again; the text says why.
     #[error("{0} Run `/{COMMAND} connect` to connect again.")]
     Reconnect(String),
@@ -77,11 +80,7 @@ impl AppError {
             RefreshError::Provider(err) if err.is_invalid_grant() => AppError::Reconnect(
                 "The provider no longer accepts your refresh token, so your connection was removed.".into(),
             ),
-            RefreshError::Provider(source) => AppError::Provider { context: "Could not refresh your token", source },
-            RefreshError::Store(message) => AppError::Mattermost {
-                context: "Could not refresh your token",
-                source: ClientError::Transport(message),
-            },
+            other => AppError::Refresh(other),
         }
     }
 
