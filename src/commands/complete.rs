@@ -20,12 +20,7 @@ pub async fn complete(
     if let Some(code) = call.value_str("error") {
         return Err(AppError::Provider {
             context: "Your account was not connected",
-            source: ProviderError::Refused {
-                code: code.chars().take(100).collect(),
-                description: call
-                    .value_str("error_description")
-                    .map(|d| d.chars().take(300).collect()),
-            },
+            source: ProviderError::refused(code, call.value_str("error_description")),
         });
     }
     let ctx = &call.context;

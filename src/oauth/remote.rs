@@ -50,6 +50,15 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
+    /// The provider's OAuth2 error, as quoted to the user: the code (at most 100
+    /// characters) and the description (at most 300).
+    pub fn refused(code: &str, description: Option<&str>) -> Self {
+        ProviderError::Refused {
+            code: code.chars().take(100).collect(),
+            description: description.map(|d| d.chars().take(300).collect()),
+        }
+    }
+
     /// True for `invalid_grant`: the refresh token (or code) is dead; the user must reconnect.
     pub fn is_invalid_grant(&self) -> bool {
         matches!(self, ProviderError::Refused { code, .. } if code == "invalid_grant")
@@ -226,10 +235,7 @@ pub async fn revoke(
                 .map(str::to_owned)
         };
         return Err(match text("error") {
-            Some(code) => ProviderError::Refused {
-                code: code.chars().take(100).collect(),
-                description: text("error_description").map(|d| d.chars().take(300).collect()),
-            },
+            Some(code) => ProviderError::refused(&code, text("error_description").as_deref()),
             None => ProviderError::BadResponse(format!(
                 "HTTP {} from the revocation endpoint",
                 status.as_u16()
@@ -307,12 +313,10 @@ where
     StandardErrorResponse<T>: oauth2::ErrorResponse,
 {
     match err {
-        RequestTokenError::ServerResponse(response) => ProviderError::Refused {
-            code: response.error().as_ref().to_owned(),
-            description: response
-                .error_description()
-                .map(|d| d.chars().take(300).collect()),
-        },
+        RequestTokenError::ServerResponse(response) => ProviderError::refused(
+            response.error().as_ref(),
+            response.error_description().map(String::as_str),
+        ),
         RequestTokenError::Request(HttpClientError::Reqwest(err)) => transport_error(&err),
         RequestTokenError::Request(_) => ProviderError::Unreachable,
         // The body may hold tokens: never quote it.
