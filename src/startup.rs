@@ -7,7 +7,6 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 
-use crate::apps::extract::MAX_CALL_BODY;
 use crate::apps::jwt::JwtVerifier;
 use crate::apps::manifest::{HttpDeploy, Manifest};
 use crate::commands;
@@ -92,7 +91,6 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(verifier.clone())
-                .app_data(web::PayloadConfig::new(MAX_CALL_BODY))
                 .configure(commands::routes)
         })
         .listen(listener)?

@@ -10,8 +10,10 @@ use std::ops::Deref;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
+use actix_web::web::{Bytes, BytesMut};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use futures::StreamExt;
 use serde::de::DeserializeOwned;
 
 use super::call::CallRequest;
@@ -19,8 +21,7 @@ use super::context::{ActingUserId, Context};
 use super::jwt::{self, Claims, JwtError, JwtVerifier};
 use super::response::CallResponse;
 
-/// The largest call body accepted (1 MiB). Register it with
-/// `web::PayloadConfig::new(MAX_CALL_BODY)` in the app data.
+/// The largest call body accepted (1 MiB).
 pub const MAX_CALL_BODY: usize = 1 << 20;
 
 /// A call whose JWT was verified; derefs to the [`CallRequest`].
@@ -100,20 +101,13 @@ where
             // Refuse before reading a byte of the body.
             Err(err) => return Box::pin(async move { Err(Rejection::Unauthorized(err)) }),
         };
-        let body = web::Bytes::from_request(req, payload);
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        let payload = payload.take();
         Box::pin(async move {
-            let bytes = body.await.map_err(|err| {
-                let overflow = matches!(
-                    err.as_error::<actix_web::error::PayloadError>(),
-                    Some(actix_web::error::PayloadError::Overflow)
-                ) || err.as_response_error().status_code()
-                    == StatusCode::PAYLOAD_TOO_LARGE;
-                if overflow {
-                    Rejection::TooLarge
-                } else {
-                    Rejection::Unreadable
-                }
-            })?;
+            let bytes = read_body(payload, declared).await?;
             let request: CallRequest<C> = serde_json::from_slice(&bytes).map_err(|err| {
                 Rejection::BadJson(format!(
                     "{:?} error at line {}, column {}",
@@ -125,5 +119,45 @@ where
             jwt::check_acting_user(&claims, request.context.acting_user_id())?;
             Ok(Verified { request, claims })
         })
+    }
+}
+
+/// Reads the whole body, refusing one over [`MAX_CALL_BODY`] (by its `Content-Length`
+/// before reading anything, else as it streams in). A body that arrives in one chunk, the
+/// usual case since one read of the socket holds the whole request, is kept as it is;
+/// only a body in several chunks is copied into one buffer.
+async fn read_body(mut payload: Payload, declared: Option<usize>) -> Result<Bytes, Rejection> {
+    if declared.is_some_and(|len| len > MAX_CALL_BODY) {
+        return Err(Rejection::TooLarge);
+    }
+    let Some(first) = next_chunk(&mut payload).await? else {
+        return Ok(Bytes::new());
+    };
+    let Some(mut chunk) = next_chunk(&mut payload).await? else {
+        return if first.len() > MAX_CALL_BODY {
+            Err(Rejection::TooLarge)
+        } else {
+            Ok(first)
+        };
+    };
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(0).max(first.len() + chunk.len()));
+    body.extend_from_slice(&first);
+    loop {
+        if body.len() + chunk.len() > MAX_CALL_BODY {
+            return Err(Rejection::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+        match next_chunk(&mut payload).await? {
+            Some(next) => chunk = next,
+            None => return Ok(body.freeze()),
+        }
+    }
+}
+
+async fn next_chunk(payload: &mut Payload) -> Result<Option<Bytes>, Rejection> {
+    match payload.next().await {
+        Some(Ok(chunk)) => Ok(Some(chunk)),
+        Some(Err(_)) => Err(Rejection::Unreadable),
+        None => Ok(None),
     }
 }

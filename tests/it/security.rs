@@ -166,6 +166,76 @@ async fn a_body_over_one_mebibyte_is_a_413() {
     assert!(w.mm.rest_calls().is_empty());
 }
 
+/// Sends `body` with `Transfer-Encoding: chunked` in pieces of `piece` bytes, each written
+/// and flushed on its own, and returns the status and the body of the answer.
+async fn post_chunked(
+    port: u16,
+    path: &str,
+    auth: &str,
+    body: &[u8],
+    piece: usize,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    within("the app", async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connects");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Mattermost-App-Authorization: {auth}\r\nTransfer-Encoding: chunked\r\n\
+             Connection: close\r\n\r\n"
+        );
+        stream.write_all(head.as_bytes()).await.expect("writes");
+        for chunk in body.chunks(piece) {
+            let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+            framed.extend_from_slice(chunk);
+            framed.extend_from_slice(b"\r\n");
+            // The app may answer 413 and close before the rest is sent.
+            if stream.write_all(&framed).await.is_err() || stream.flush().await.is_err() {
+                break;
+            }
+        }
+        // Ignored for the same reason: the answer may already be on its way.
+        let _ = stream.write_all(b"0\r\n\r\n").await;
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer
+            .get(9..12)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"));
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map_or("", |(_, b)| b)
+            .to_owned();
+        (status, body)
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_body_in_many_chunks_is_read_whole_and_one_over_the_cap_is_a_413() {
+    let w = World::new().await;
+    w.configure_custom_provider().await;
+    w.mm.clear_records();
+    let call = json!({"path": "/help", "expand": {"acting_user": "summary"}});
+    let request = w.mm.build_request(Some(&w.alice), &call, json!({}));
+    let auth = format!("Bearer {}", w.mm.jwt_for(&request));
+    let body = request.to_string().into_bytes();
+    let (status, text) = post_chunked(w.app.port, "/help", &auth, &body, 100).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("\"type\":\"ok\""), "{text}");
+
+    // No Content-Length to refuse early: the cap holds as the chunks come in.
+    let mut request = configure_request(&w);
+    request["values"]["padding"] = json!("x".repeat(1 << 20));
+    let auth = format!("Bearer {}", w.mm.jwt_for(&request));
+    let body = request.to_string().into_bytes();
+    let (status, _) = post_chunked(w.app.port, "/configure", &auth, &body, 64 << 10).await;
+    assert_eq!(status, 413);
+    assert!(w.mm.rest_calls().is_empty());
+}
+
 #[tokio::test]
 async fn missing_context_pieces_are_clear_errors_never_5xx() {
     let w = World::new().await;
