@@ -5,7 +5,7 @@
 use std::fmt;
 use std::sync::LazyLock;
 
-use actix_web::http::header::ContentType;
+use actix_web::http::header::HeaderValue;
 use actix_web::{web, HttpResponse};
 use serde::de::value::SeqAccessDeserializer;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -37,7 +37,7 @@ const TOKEN_CALL: Expand = Expand {
 pub async fn bindings(call: Verified<SlimContext<HasToken>>) -> HttpResponse {
     let viewer = Viewer::of_slim(&call.context);
     HttpResponse::Ok()
-        .content_type(ContentType::json())
+        .content_type(HeaderValue::from_static("application/json"))
         .body(RESPONSES[viewer.index()].clone())
 }
 

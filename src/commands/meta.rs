@@ -1,6 +1,7 @@
 //! The manifest, the static icon, the health check and ping.
 
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{web, HttpResponse};
 
 use crate::apps::extract::Verified;
 use crate::apps::CallResponse;
@@ -12,7 +13,7 @@ const ICON_PNG: &[u8] = include_bytes!("../../static/icon.png");
 /// `GET /manifest.json`.
 pub async fn manifest(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
-        .content_type("application/json")
+        .content_type(HeaderValue::from_static("application/json"))
         .body(state.manifest.clone())
 }
 
@@ -20,7 +21,7 @@ pub async fn manifest(state: web::Data<AppState>) -> HttpResponse {
 pub async fn static_asset(name: web::Path<String>) -> HttpResponse {
     match name.as_str() {
         super::ICON => HttpResponse::Ok()
-            .content_type("image/png")
+            .content_type(HeaderValue::from_static("image/png"))
             .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
             .body(ICON_PNG),
         _ => HttpResponse::NotFound().finish(),
@@ -29,7 +30,9 @@ pub async fn static_asset(name: web::Path<String>) -> HttpResponse {
 
 /// `GET /healthz`.
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain").body("ok")
+    HttpResponse::Ok()
+        .content_type(HeaderValue::from_static("text/plain"))
+        .body("ok")
 }
 
 /// `POST /ping`: only with a valid JWT, so a wrong secret fails the install, not later.

@@ -51,13 +51,12 @@ pub mod paths {
     pub const PING: &str = "/ping";
 }
 
-/// Registers every route.
+/// Registers every route: the hot path first, the one pattern (matched by a regex) last.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/manifest.json", web::get().to(meta::manifest))
-        .route("/static/{name}", web::get().to(meta::static_asset))
+    cfg.route(paths::BINDINGS, web::post().to(bindings::bindings))
         .route("/healthz", web::get().to(meta::healthz))
+        .route("/manifest.json", web::get().to(meta::manifest))
         .route(paths::PING, web::post().to(meta::ping))
-        .route(paths::BINDINGS, web::post().to(bindings::bindings))
         .route(paths::INSTALL, web::post().to(install::install))
         .route(paths::CONFIGURE, web::post().to(configure::configure))
         .route(paths::CONNECT, web::post().to(connect::connect))
@@ -65,7 +64,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::OAUTH2_COMPLETE, web::post().to(complete::complete))
         .route(paths::INFO, web::post().to(info::info))
         .route(paths::DISCONNECT, web::post().to(disconnect::disconnect))
-        .route(paths::HELP, web::post().to(help::help));
+        .route(paths::HELP, web::post().to(help::help))
+        .route("/static/{name}", web::get().to(meta::static_asset));
 }
 
 /// The acting user, required.
