@@ -14,10 +14,9 @@ use actix_web::http::{header, StatusCode};
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use futures::StreamExt;
-use serde::de::DeserializeOwned;
 
 use super::call::CallRequest;
-use super::context::{ActingUserId, Context};
+use super::context::{CallContext, Context};
 use super::jwt::{self, Claims, JwtError, JwtVerifier};
 use super::response::CallResponse;
 
@@ -83,7 +82,7 @@ impl ResponseError for Rejection {
 
 impl<C> FromRequest for Verified<C>
 where
-    C: DeserializeOwned + ActingUserId + Default + 'static,
+    C: CallContext,
 {
     type Error = Rejection;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Rejection>>>>;
@@ -108,7 +107,7 @@ where
         let payload = payload.take();
         Box::pin(async move {
             let bytes = read_body(payload, declared).await?;
-            let request: CallRequest<C> = serde_json::from_slice(&bytes).map_err(|err| {
+            let request = C::parse_call(&bytes).map_err(|err| {
                 Rejection::BadJson(format!(
                     "{:?} error at line {}, column {}",
                     err.classify(),

@@ -10,7 +10,7 @@ mod info;
 mod install;
 mod meta;
 
-pub use bindings::bindings_for;
+pub use bindings::{bindings_for, BindingsContext};
 pub use configure::configure_form;
 
 use actix_web::web;
