@@ -1001,43 +1001,23 @@ impl Mattermost {
             .collect()
     }
 
-    /// Runs a command line as the webapp's parser does: walks the bindings by label; for a
-    /// form without a submit, fetches the form from its `source` first; maps `--flag value`
-    /// to the form's fields; calls the submit. When a required field is missing, the client
-    /// opens the form as a modal: the answer is then `{"type": "form", "form": …}`. A
-    /// client-side parse error is an `Err`; everything else is the CallResponse.
+    /// Runs a command line as the webapp's parser does ([`command::parse`]): on Enter,
+    /// the client parses the line against `user`'s bindings and either refuses (`Err`, with
+    /// the client's message, and nothing is sent) or calls the submit with the typed values
+    /// and `raw_command`. A binding form without a submit makes it call the form's source
+    /// first. The answer is the CallResponse; a `form` answer is what the client opens as a
+    /// modal (submit it with [`Mattermost::submit_form`]).
     pub async fn command(&self, user: &User, line: &str) -> Result<Value, CommandError> {
         let bindings = self.bindings(user).await;
-        let (form, args) = match command::resolve(&bindings, line)? {
-            command::Parsed::Submit(submit) => {
-                let mut call = UserCall::new(submit, json!({}));
-                call.raw_command = Some(line.to_owned());
-                return Ok(self.call_with(user, call).await);
-            }
-            command::Parsed::Form {
-                form: Some(form),
-                args,
-                ..
-            } => (form, args),
-            command::Parsed::Form { source, args, .. } => {
-                let source = source.unwrap_or(Value::Null);
-                let fetched = self.call_with(user, UserCall::new(source, json!({}))).await;
-                if fetched["type"] != "form" {
-                    return Ok(fetched);
-                }
-                if fetched["form"]["submit"].is_null() {
-                    return Err(CommandError("No submit call in binding or form.".into()));
-                }
-                (fetched["form"].clone(), args)
-            }
-        };
-        let fields = form["fields"].as_array().cloned().unwrap_or_default();
-        let values = command::parse_values(&fields, &args)?;
-        if command::missing_required(&fields, &values).is_some() {
-            return Ok(json!({"type": "form", "form": form}));
+        let parsed = command::parse(&bindings, line)?;
+        if let Some(source) = parsed.fetch_first {
+            let fetched = self.call(user, source, json!({})).await;
+            command::check_fetched_form(&fetched)?;
         }
-        let mut call = UserCall::new(form["submit"].clone(), values);
-        call.raw_command = Some(line.to_owned());
+        let submission = parsed.submission?;
+        let mut call = UserCall::new(submission.call, submission.values);
+        call.raw_command = Some(submission.raw_command);
+        call.client_context = submission.context;
         Ok(self.call_with(user, call).await)
     }
 
@@ -1078,6 +1058,13 @@ impl Mattermost {
     pub fn stored_oauth2_app(&self) -> Option<Value> {
         let app = self.installed_app()?;
         app.oauth2_app.and_then(|s| serde_json::from_str(&s).ok())
+    }
+
+    /// Replaces the stored OAuth2 client directly (as if stored by some other means).
+    pub fn set_stored_oauth2_app(&self, value: &Value) {
+        if let Some(app) = self.inner.lock().app.as_mut() {
+            app.oauth2_app = Some(value.to_string());
+        }
     }
 
     /// The exact bytes `/oauth2/user` last stored for `user`.
