@@ -3,7 +3,9 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::support::app::{new_secret, TestApp};
 use crate::support::mattermost::EventTarget;
+use crate::support::process::AppProcess;
 use crate::support::world::{expect_error, expect_ok, kind, World, COMMAND};
 
 /// The configure submit call, as the admin's bindings offer it.
@@ -171,15 +173,28 @@ async fn a_regular_user_cannot_configure_and_nothing_is_stored() {
     assert!(w.mm.stored_oauth2_app().is_none());
 }
 
-#[tokio::test]
+/// A context part missing is the installation's problem: the user is told to ask an
+/// admin, and the log says which part.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configure_call_without_the_acting_user_expanded_is_refused() {
-    let w = World::new().await;
+    let secret = new_secret();
+    let app = AppProcess::spawn(None, &secret, "info").await;
+    let w = World::with_app(TestApp::external(&app.listen_url, &secret)).await;
     let call = json!({"path": "/configure", "expand": {"acting_user_access_token": "all", "oauth2_app": "all"}});
     let values = json!({"provider": "google", "client_id": "x", "client_secret": "y"});
     let text = expect_error(&w.mm.call(&w.sam, call, values).await);
-    assert!(text.contains("acting_user"), "{text}");
+    assert_eq!(
+        text,
+        "Mattermost did not send what this command needs. Ask a system admin to check the app's installation."
+    );
     assert!(w.mm.rest_calls().is_empty());
     assert!(w.mm.stored_oauth2_app().is_none());
+    let log = app.stop().await;
+    assert!(
+        log.lines()
+            .any(|l| l.contains("WARN") && l.contains("no `acting_user`")),
+        "{log}"
+    );
 }
 
 #[tokio::test]
