@@ -3,9 +3,14 @@
 //!
 //! Ported from `mattermost/mattermost`:
 //! `webapp/channels/src/components/suggestion/command_provider/app_command_parser/app_command_parser.ts`
-//! (the mobile app and older webapps carry the same logic). Each step below names the
-//! function it follows:
+//! (the mobile app and older webapps carry the same logic), entered from `executeCommand`
+//! in `webapp/channels/src/actions/command.ts`. Each step below names the function it
+//! follows:
 //!
+//! - `executeCommand`: the command word is lower-cased and the rest trimmed (this is the
+//!   `raw_command` sent); a line that does not start with an app's command and a space
+//!   (`isAppCommand`) goes to the server's `/api/v4/commands/execute`, which knows no app
+//!   commands.
 //! - `ParsedCommand.matchBinding`: walk the `/command` bindings word by word by label
 //!   (case-insensitive); the first word that names no sub-binding starts the parameters. A
 //!   leaf with `submit` and no `form` gets an empty form with that submit; a leaf with a
@@ -104,7 +109,21 @@ fn is_space(c: char) -> bool {
 /// Parses `line` as the webapp does when the user presses Enter. `Err` is a refusal made
 /// before any call (no command matched, a sub-command is missing, a form with neither
 /// submit nor source).
-pub fn parse(bindings: &[Value], line: &str) -> Result<Parsed, CommandError> {
+pub fn parse(bindings: &[Value], typed: &str) -> Result<Parsed, CommandError> {
+    let line = &normalize(typed);
+    let is_app_command = command_bindings(bindings).iter().any(|b| {
+        let base = label(b).trim_start_matches('/');
+        !base.is_empty()
+            && line
+                .to_lowercase()
+                .starts_with(&format!("/{base} ").to_lowercase())
+    });
+    if !is_app_command {
+        let word = line.split(' ').next().unwrap_or("");
+        return err(format!(
+            "{word} is not an app command here: the client would send it to the server, which has no such command"
+        ));
+    }
     let (binding, params) = match_binding(command_bindings(bindings), line)?;
     let mut fetch_first = None;
     let form = match (present(binding, "submit"), present(binding, "form")) {
@@ -129,6 +148,13 @@ pub fn parse(bindings: &[Value], line: &str) -> Result<Parsed, CommandError> {
         fetch_first,
         submission,
     })
+}
+
+/// `executeCommand`'s clean-up: the command word in lower case, one space, the rest trimmed.
+fn normalize(message: &str) -> String {
+    let end = message.find(' ').unwrap_or(message.len());
+    let (word, rest) = message.split_at(end);
+    format!("{} {}", word.to_lowercase(), rest.trim())
 }
 
 /// `matchBinding`: the leaf binding and the rest of the line (the parameters).
@@ -460,7 +486,7 @@ mod tests {
         let bindings = app(json!([{"location": "set", "label": "set", "form": set_form()}]));
         let s = submit(
             &bindings,
-            "/APP Set --provider google -CLIENT-ID=\"x \\y\" —scopes `a b`",
+            "/APP Set --provider google -CLIENT-ID=\"x \\y\" —scopes `a b`  ",
         )
         .expect("parses");
         assert_eq!(s.call, json!({"path": "/set"}));
@@ -469,9 +495,10 @@ mod tests {
             json!({"provider": {"label": "Google", "value": "google"},
                    "client_id": "x y", "scopes": "a b"})
         );
+        // The command word is lower-cased, the rest trimmed.
         assert_eq!(
             s.raw_command,
-            "/APP Set --provider google -CLIENT-ID=\"x \\y\" —scopes `a b`"
+            "/app Set --provider google -CLIENT-ID=\"x \\y\" —scopes `a b`"
         );
         assert_eq!(s.context, json!({"app_id": "app", "location": "set"}));
         // The option's label is not accepted, and the message names the field.
@@ -565,7 +592,11 @@ mod tests {
         assert!(parse(&bindings, "/nope go")
             .expect_err("no app")
             .0
-            .contains("No matching command"));
+            .contains("not an app command"));
+        assert_eq!(
+            submit(&bindings, "/app go").expect("parses").raw_command,
+            "/app go"
+        );
         // A word that names no sub-command starts the parameters.
         assert_eq!(
             parse(&bindings, "/app nope").expect_err("not a leaf").0,
