@@ -313,7 +313,7 @@ pub struct Browser {
 
 impl Browser {
     /// Logs in as `username` with `GET /login?user=…` and keeps the cookie. The provider sees
-    /// the same name signed in (see [`Browser::signed_in_at_provider_as`]).
+    /// the same name signed in.
     pub async fn login(site_url: &str, username: &str) -> Self {
         let url = format!("{site_url}/login?user={username}");
         let response = http()
@@ -349,17 +349,6 @@ impl Browser {
             session: None,
             provider_login: Some("anonymous".into()),
         }
-    }
-
-    /// Signs in at the provider as `login` instead.
-    pub fn signed_in_at_provider_as(mut self, login: &str) -> Self {
-        self.provider_login = Some(login.to_owned());
-        self
-    }
-
-    /// The session token (the `MMAUTHTOKEN` cookie's value).
-    pub fn session_token(&self) -> Option<&str> {
-        self.session.as_deref()
     }
 
     /// One GET, no redirect followed, cookies by origin.

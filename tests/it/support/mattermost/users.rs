@@ -17,11 +17,6 @@ impl Mattermost {
         user
     }
 
-    /// The user named `username`.
-    pub fn user(&self, username: &str) -> Option<User> {
-        self.inner.lock().user_by_name(username).cloned()
-    }
-
     /// The installed app's bot.
     pub fn bot(&self) -> User {
         let st = self.inner.lock();
@@ -55,13 +50,5 @@ impl Mattermost {
     /// Every session token issued so far (app sessions, PATs, browser logins), for leak checks.
     pub fn all_session_tokens(&self) -> Vec<String> {
         self.inner.lock().sessions.keys().cloned().collect()
-    }
-
-    /// Ends every app session: the next call gets new tokens (the plugin's 10-minute expiry).
-    pub fn expire_app_sessions(&self) {
-        self.inner
-            .lock()
-            .sessions
-            .retain(|_, s| !matches!(s.kind, SessionKind::App { .. }));
     }
 }
