@@ -112,7 +112,7 @@ pub const PRESETS: &[Preset] = &[
         token_url: "https://oauth2.googleapis.com/token",
         userinfo_url: "https://openidconnect.googleapis.com/v1/userinfo",
         revoke_url: Some("https://oauth2.googleapis.com/revoke"),
-        scopes: "openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/calendar.readonly",
+        scopes: "openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email",
         extra_params: &[("access_type", "offline"), ("prompt", "consent")],
     },
     Preset {

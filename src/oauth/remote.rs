@@ -362,7 +362,11 @@ mod tests {
         assert_eq!(query["code_challenge_method"], "S256");
         assert_eq!(query["code_challenge"], key.challenge(state).as_str());
         assert_eq!(query["access_type"], "offline");
-        assert!(query["scope"].contains("calendar"));
+        // Only what `info` reads: the profile and the e-mail.
+        assert_eq!(
+            query["scope"],
+            "openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email"
+        );
         assert!(
             !url.as_str().contains("secret-value-42"),
             "no client secret in the URL"
