@@ -17,7 +17,7 @@ use actix_web::web;
 
 use crate::apps::{AppsClient, Context, OAuth2Context, User};
 use crate::error::AppError;
-use crate::oauth::ProviderConfig;
+use crate::oauth::{ProviderConfig, UserToken};
 use crate::startup::AppState;
 
 /// The slash command: `/hello-oauth2-rs`.
@@ -121,4 +121,25 @@ fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
                 .join("; "),
         )),
     }
+}
+
+/// The acting user's token, for calling the provider as them (and refreshing it).
+fn user_token<'a>(
+    state: &'a AppState,
+    ctx: &Context,
+    config: &ProviderConfig,
+) -> Result<UserToken<'a>, AppError> {
+    let session = ctx
+        .acting_user_access_token
+        .as_ref()
+        .filter(|t| !t.is_empty())
+        .ok_or(AppError::MissingContext("acting_user_access_token"))?;
+    Ok(UserToken::new(
+        &state.refresher,
+        &state.http,
+        config,
+        &acting_user(ctx)?.id,
+        site_url(state, ctx)?,
+        session,
+    ))
 }

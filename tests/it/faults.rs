@@ -173,10 +173,10 @@ async fn a_token_the_provider_no_longer_accepts_leads_back_to_connect() {
     let w = World::new().await;
     w.configure_custom_provider().await;
     let token = w.connect(&w.alice).await;
-    // The user revoked the app's access at the provider.
-    w.provider.expire_access_tokens();
+    // The user revoked the app's access at the provider: a 401, then a refused refresh.
+    w.provider.revoke_all();
     let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
-    assert!(text.contains("no longer accepts your token"), "{text}");
+    assert!(text.contains("no longer accepted"), "{text}");
     assert!(text.contains(&format!("{COMMAND} connect")), "{text}");
     assert!(!text.contains(token["access_token"].as_str().expect("at")));
     assert!(
@@ -186,4 +186,46 @@ async fn a_token_the_provider_no_longer_accepts_leads_back_to_connect() {
     // The message says to run connect: the client must offer it.
     let connect = w.mm.command(&w.alice, &format!("{COMMAND} connect")).await;
     expect_ok(&connect.expect("connect is offered again"));
+}
+
+#[tokio::test]
+async fn huge_answers_are_refused_without_reading_them() {
+    let w = World::new().await;
+    w.configure_custom_provider().await;
+    let token = w.connect(&w.alice).await;
+    w.provider.fail_next(Endpoint::Userinfo, Fault::Huge);
+    let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
+    assert!(text.contains("larger than 64 KiB"), "{text}");
+    assert_eq!(w.mm.stored_token(&w.alice).as_ref(), Some(&token));
+
+    w.provider.fail_next(Endpoint::Token, Fault::Huge);
+    let walk = w.walk(&w.alice).await;
+    let complete = walk.complete.as_ref().expect("redirected back");
+    assert_eq!(complete.status, 500);
+    assert!(
+        complete.body.contains("larger than 64 KiB"),
+        "{}",
+        complete.body
+    );
+    assert_eq!(
+        w.mm.stored_token(&w.alice),
+        Some(token),
+        "the earlier token stays"
+    );
+}
+
+#[tokio::test]
+async fn an_absurd_expires_in_is_an_error_not_a_crash() {
+    let w = World::new().await;
+    w.configure_custom_provider().await;
+    // About 32 million years: a Duration, but past any date the app can write.
+    w.provider.set_expires_in(Some(1_000_000_000_000_000));
+    let walk = w.walk(&w.alice).await;
+    let complete = walk.complete.as_ref().expect("redirected back");
+    assert_eq!(complete.status, 500, "{complete:?}");
+    assert!(complete.body.contains("expires_in"), "{}", complete.body);
+    assert!(w.mm.stored_token(&w.alice).is_none());
+    // The app is still there.
+    w.provider.set_expires_in(Some(3600));
+    w.connect(&w.alice).await;
 }
