@@ -229,3 +229,36 @@ async fn an_absurd_expires_in_is_an_error_not_a_crash() {
     w.provider.set_expires_in(Some(3600));
     w.connect(&w.alice).await;
 }
+
+#[tokio::test]
+async fn a_slow_provider_answers_within_the_call_deadline() {
+    use std::time::{Duration, Instant};
+
+    use crate::support::app::{new_secret, TestApp};
+
+    // Each request stays under the 2 s outbound timeout; together they pass the deadline.
+    let deadline = Duration::from_secs(3);
+    let app = TestApp::spawn_with(&new_secret(), |s| s.call_deadline = deadline).await;
+    let w = World::with_app(app).await;
+    w.configure_custom_provider().await;
+    w.provider.set_expires_in(Some(30));
+    let old = w.connect(&w.alice).await;
+    w.provider.set_expires_in(Some(3600));
+    w.provider
+        .fail_next(Endpoint::Token, Fault::Delay(Duration::from_millis(1600)));
+    w.provider.fail_next(
+        Endpoint::Userinfo,
+        Fault::Delay(Duration::from_millis(1800)),
+    );
+    let started = Instant::now();
+    let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
+    let took = started.elapsed();
+    assert!(text.contains("The provider is slow"), "{text}");
+    assert!(
+        took < deadline + Duration::from_millis(700),
+        "took {took:?}"
+    );
+    // The refresh finished in its own task and was stored.
+    let stored = w.mm.stored_token(&w.alice).expect("still connected");
+    assert_ne!(stored["access_token"], old["access_token"]);
+}
