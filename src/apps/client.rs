@@ -146,12 +146,14 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientE
     if status.is_success() {
         return Ok(response);
     }
-    let body = read_capped(response).await.unwrap_or_default();
-    let message: String = String::from_utf8_lossy(&body)
-        .trim()
-        .chars()
-        .take(300)
-        .collect();
+    let message: String = match read_capped(response).await {
+        Ok(body) => String::from_utf8_lossy(&body)
+            .trim()
+            .chars()
+            .take(300)
+            .collect(),
+        Err(err) => err.to_string(),
+    };
     Err(ClientError::Status {
         status: status.as_u16(),
         message,

@@ -262,3 +262,16 @@ async fn a_slow_provider_answers_within_the_call_deadline() {
     let stored = w.mm.stored_token(&w.alice).expect("still connected");
     assert_ne!(stored["access_token"], old["access_token"]);
 }
+
+#[tokio::test]
+async fn a_huge_error_from_mattermost_is_not_read() {
+    let w = World::new().await;
+    w.configure_custom_provider().await;
+    w.connect(&w.alice).await;
+    let filler = "m".repeat(1024 * 1024);
+    w.mm.fail_rest_once(Some("POST"), "/oauth2/user", 500, &filler);
+    let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} disconnect")).await);
+    assert!(text.contains("Could not remove your token"), "{text}");
+    assert!(!text.contains("mmmmmmmm"), "the body was read: {text}");
+    assert!(text.contains("larger than 64 KiB"), "{text}");
+}
