@@ -7,7 +7,7 @@
 //! - [`markdown`]: provider text made safe to show in a message;
 //! - [`startup`]: [`startup::Application`], used by `main` and by the tests.
 
-pub mod apps;
+pub use mattermost_apps as apps;
 pub mod commands;
 pub mod error;
 pub mod markdown;
