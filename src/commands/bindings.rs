@@ -16,8 +16,9 @@ use crate::apps::context::{has_role, CallContext};
 use crate::apps::extract::Verified;
 use crate::apps::{Binding, Call, CallResponse, Context, Expand, ExpandLevel, User};
 
-/// The `info` and `disconnect` calls need the token, the provider and a way to store.
-const TOKEN_CALL: Expand = Expand {
+/// What the `info` and `disconnect` calls expand: the token, the provider and a way to
+/// store (the acting user and their access token).
+const TOKEN_EXPAND: Expand = Expand {
     acting_user: Some(ExpandLevel::Id),
     acting_user_access_token: Some(ExpandLevel::All),
     oauth2_app: Some(ExpandLevel::All),
@@ -147,12 +148,12 @@ fn build(Viewer { admin, connected }: Viewer) -> Vec<Binding> {
         commands.push(command(
             "info",
             "Show which remote account you are connected as",
-            Call::new(paths::INFO, TOKEN_CALL),
+            Call::new(paths::INFO, TOKEN_EXPAND),
         ));
         commands.push(command(
             "disconnect",
             "Forget your remote token and revoke it at the provider",
-            Call::new(paths::DISCONNECT, TOKEN_CALL),
+            Call::new(paths::DISCONNECT, TOKEN_EXPAND),
         ));
     } else {
         commands.push(command(
