@@ -6,10 +6,11 @@ mod configure;
 mod connect;
 mod deadline;
 mod disconnect;
+mod health;
 mod help;
 mod info;
 mod install;
-mod meta;
+mod manifest;
 
 pub use bindings::{bindings_for, BindingsContext};
 pub use configure::configure_form;
@@ -61,9 +62,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(handler)
     };
     cfg.route(paths::BINDINGS, web::post().to(bindings::bindings))
-        .route("/healthz", web::get().to(meta::healthz))
-        .route("/manifest.json", web::get().to(meta::manifest))
-        .route(paths::PING, web::post().to(meta::ping))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/manifest.json", web::get().to(manifest::manifest))
+        .route(paths::PING, web::post().to(health::ping))
         .service(call(paths::INSTALL, web::post().to(install::install)))
         .service(call(paths::CONFIGURE, web::post().to(configure::configure)))
         .service(call(paths::CONNECT, web::post().to(connect::connect)))
@@ -81,7 +82,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(disconnect::disconnect),
         ))
         .service(call(paths::HELP, web::post().to(help::help)))
-        .route("/static/{name}", web::get().to(meta::static_asset));
+        .route("/static/{name}", web::get().to(manifest::static_asset));
 }
 
 /// The acting user, required.
