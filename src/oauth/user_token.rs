@@ -7,7 +7,7 @@ use std::future::Future;
 
 use chrono::Utc;
 
-use super::provider::ProviderConfig;
+use super::config::ProviderConfig;
 use super::refresh::{RefreshError, Refresher};
 use super::remote::{self, ProviderError};
 use super::token::StoredToken;
