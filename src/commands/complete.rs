@@ -9,7 +9,7 @@ use super::{as_acting_user, provider};
 use crate::apps::extract::Verified;
 use crate::apps::CallResponse;
 use crate::error::AppError;
-use crate::oauth::{remote, ProviderError};
+use crate::oauth::{client, ProviderError};
 use crate::startup::AppState;
 
 /// `POST /oauth2/complete`.
@@ -46,7 +46,7 @@ pub async fn complete(
         return Err(AppError::MissingContext("oauth2.complete_url"));
     }
     let mattermost = as_acting_user(&state, ctx)?;
-    let token = remote::exchange(
+    let token = client::exchange(
         &state.http,
         &config,
         &ctx.oauth2.complete_url,

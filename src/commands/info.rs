@@ -8,7 +8,7 @@ use super::{provider, user_token};
 use crate::apps::extract::Verified;
 use crate::apps::CallResponse;
 use crate::error::AppError;
-use crate::oauth::{remote, StoredToken};
+use crate::oauth::{client, StoredToken};
 use crate::startup::AppState;
 
 /// `POST /info`.
@@ -33,7 +33,7 @@ pub async fn info(
     let http = &state.http;
     let answer = user_token(&state, ctx, &config)?
         .call(token, |token| async move {
-            remote::userinfo(http, userinfo_url, &token.access_token).await
+            client::userinfo(http, userinfo_url, &token.access_token).await
         })
         .await
         .map_err(AppError::user_call("Could not read your account"))?;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use futures::future::{BoxFuture, FutureExt, Shared};
 use ring::digest;
 
-use super::remote::ProviderError;
+use super::client::ProviderError;
 use super::token::StoredToken;
 
 /// How long a successful refresh is handed to late callers holding the token it replaced.

@@ -7,9 +7,9 @@ use std::future::Future;
 
 use chrono::Utc;
 
+use super::client::{self, ProviderError};
 use super::config::ProviderConfig;
 use super::refresh::{RefreshError, Refresher};
-use super::remote::{self, ProviderError};
 use super::token::StoredToken;
 use crate::apps::AppsClient;
 use crate::secret::Secret;
@@ -179,7 +179,7 @@ async fn refresh_and_store(
         }
         _ => old,
     };
-    match remote::refresh(&http, &config, &old).await {
+    match client::refresh(&http, &config, &old).await {
         Ok(new) => {
             mattermost
                 .store_oauth2_user(&new)
