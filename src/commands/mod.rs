@@ -1,4 +1,5 @@
-//! This app's calls: one file per call, plus the routes and the few helpers they share.
+//! This app's routes: one file per call, `manifest.rs` for what the plugin downloads at
+//! install, `health.rs` for the liveness checks, and the few helpers the calls share.
 
 mod bindings;
 mod complete;
