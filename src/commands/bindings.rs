@@ -106,7 +106,7 @@ struct OAuth2User {
 }
 
 impl BindingsContext {
-    /// The two facts, as [`UserFacts::of`] reads them from the full context.
+    /// The two facts, as `UserFacts::of` reads them from the full context.
     pub fn user_facts(&self) -> UserFacts {
         UserFacts {
             admin: self
