@@ -12,7 +12,7 @@ use crate::apps::{
     OAuth2Context, SelectOption, TextSubtype,
 };
 use crate::error::AppError;
-use crate::oauth::{ProviderKind, ProviderSettings};
+use crate::oauth::{discovery, ProviderKind, ProviderSettings};
 use crate::secret::Secret;
 
 /// Configure needs the admin (required), their token (to store), and the stored client.
@@ -24,7 +24,14 @@ const EXPAND: Expand = Expand {
 };
 
 /// The form's text fields: (name, flag, modal label, subtype, help).
-const TEXT_FIELDS: [(&str, &str, &str, TextSubtype, &str); 7] = [
+const TEXT_FIELDS: [(&str, &str, &str, TextSubtype, &str); 8] = [
+    (
+        "issuer",
+        "issuer",
+        "Issuer URL",
+        TextSubtype::Url,
+        "OpenID Connect / OAuth2 issuer: its discovery document gives the URLs and scopes left blank.",
+    ),
     (
         "client_id",
         "client-id",
@@ -107,6 +114,7 @@ pub fn configure_form(current: &OAuth2Context) -> Form {
     for (name, label, modal_label, subtype, description) in TEXT_FIELDS {
         let value = match name {
             "client_id" => current.app.client_id.as_str(),
+            "issuer" => settings.issuer.as_str(),
             "auth_url" => settings.auth_url.as_str(),
             "token_url" => settings.token_url.as_str(),
             "userinfo_url" => settings.userinfo_url.as_str(),
@@ -150,7 +158,7 @@ pub async fn configure(
     if !has_any_value(&call) {
         return Ok(web::Json(CallResponse::form(configure_form(&ctx.oauth2))));
     }
-    let (app, kind) = read_submission(&call)?;
+    let (app, kind) = read_submission(&state.http, &call).await?;
     as_acting_user(&state, ctx)?
         .store_oauth2_app(&app)
         .await
@@ -179,9 +187,15 @@ fn has_any_value(call: &CallRequest) -> bool {
         .any(|name| call.value_str(name).is_some())
 }
 
-/// Parses and checks the submitted values; a blank client secret keeps the stored one.
-fn read_submission(call: &CallRequest) -> Result<(OAuth2App, ProviderKind), AppError> {
+/// Parses and checks the submitted values, fetching the issuer's discovery document when an
+/// issuer is given; a blank client secret keeps the stored one.
+async fn read_submission(
+    http: &reqwest::Client,
+    call: &CallRequest,
+) -> Result<(OAuth2App, ProviderKind), AppError> {
     let stored = &call.context.oauth2;
+    let text = |name| call.value_str(name).unwrap_or_default().to_owned();
+    let issuer = text("issuer");
     let provider = match call.value_str("provider") {
         Some(text) => text
             .parse::<ProviderKind>()
@@ -189,13 +203,28 @@ fn read_submission(call: &CallRequest) -> Result<(OAuth2App, ProviderKind), AppE
                 fields: vec![("provider", message.clone())],
                 message,
             })?,
+        None if !issuer.is_empty() => ProviderKind::Custom,
         None => ProviderSettings::from_context(stored)
             .provider
             .unwrap_or(ProviderKind::Google),
     };
-    let text = |name| call.value_str(name).unwrap_or_default().to_owned();
+    let discovered = match issuer.as_str() {
+        "" => None,
+        issuer => {
+            Some(
+                discovery::discover(http, issuer)
+                    .await
+                    .map_err(|err| AppError::Invalid {
+                        message: format!("The configuration was not saved: {err}."),
+                        fields: vec![("issuer", err.to_string())],
+                    })?,
+            )
+        }
+    };
     let settings = ProviderSettings {
         provider: Some(provider),
+        issuer,
+        discovered: discovered.map(|(_, found)| found),
         auth_url: text("auth_url"),
         token_url: text("token_url"),
         userinfo_url: text("userinfo_url"),

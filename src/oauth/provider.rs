@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::discovery::Discovered;
 use crate::apps::OAuth2Context;
 use crate::secret::Secret;
 
@@ -144,12 +145,16 @@ pub const PRESETS: &[Preset] = &[
     },
 ];
 
-/// What the admin chose, stored as `OAuth2App.data`. Blank URLs and scopes mean "the
-/// preset's", so switching providers never keeps another provider's endpoints.
+/// What the admin chose, stored as `OAuth2App.data`. Blank URLs mean "the issuer's, else
+/// the preset's" and blank scopes "the preset's, else the issuer's", so switching providers
+/// never keeps another provider's endpoints.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderSettings {
     /// The provider.
     pub provider: Option<ProviderKind>,
+    /// The OpenID Connect / RFC 8414 issuer whose discovery document gave `discovered`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub issuer: String,
     /// Authorize endpoint override.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub auth_url: String,
@@ -165,6 +170,9 @@ pub struct ProviderSettings {
     /// Space-separated scopes override.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scopes: String,
+    /// What the issuer's discovery document gave when `configure` fetched it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovered: Option<Discovered>,
 }
 
 impl ProviderSettings {
@@ -187,6 +195,11 @@ impl ProviderSettings {
         let mut errors = Vec::new();
         let kind = self.provider.unwrap_or(ProviderKind::Google);
         let preset = kind.preset();
+        let found = self.discovered.as_ref();
+        // The issuer's endpoints replace the preset's (a self-managed GitLab, a tenant).
+        let default = |discovered: fn(&Discovered) -> &str, preset: Option<&'static str>| {
+            found.map(discovered).or(preset)
+        };
         let mut url = |field: &'static str, given: &str, preset: Option<&str>, required: bool| {
             let text = if given.is_empty() {
                 preset.unwrap_or("")
@@ -210,23 +223,28 @@ impl ProviderSettings {
                 }
             }
         };
-        let auth_url = url("auth_url", &self.auth_url, preset.map(|p| p.auth_url), true);
+        let auth_url = url(
+            "auth_url",
+            &self.auth_url,
+            default(|d| &d.auth_url, preset.map(|p| p.auth_url)),
+            true,
+        );
         let token_url = url(
             "token_url",
             &self.token_url,
-            preset.map(|p| p.token_url),
+            default(|d| &d.token_url, preset.map(|p| p.token_url)),
             true,
         );
         let userinfo_url = url(
             "userinfo_url",
             &self.userinfo_url,
-            preset.map(|p| p.userinfo_url),
+            default(|d| &d.userinfo_url, preset.map(|p| p.userinfo_url)),
             false,
         );
         let revoke_url = url(
             "revoke_url",
             &self.revoke_url,
-            preset.and_then(|p| p.revoke_url),
+            default(|d| &d.revoke_url, preset.and_then(|p| p.revoke_url)),
             false,
         );
         if client_id.trim().is_empty() {
@@ -235,8 +253,12 @@ impl ProviderSettings {
         if client_secret.is_empty() {
             errors.push(("client_secret", "client_secret is required".to_owned()));
         }
+        // A preset's scopes suit all its instances (Microsoft's bring `offline_access`).
         let scopes = if self.scopes.trim().is_empty() {
-            preset.map(|p| p.scopes).unwrap_or("")
+            preset
+                .map(|p| p.scopes)
+                .or(found.map(|d| d.scopes.as_str()))
+                .unwrap_or("")
         } else {
             self.scopes.as_str()
         };
@@ -251,6 +273,8 @@ impl ProviderSettings {
                 revoke_url,
                 scopes: scopes.split_whitespace().map(str::to_owned).collect(),
                 extra_params: preset.map(|p| p.extra_params).unwrap_or(&[]),
+                issuer: (!self.issuer.is_empty()).then(|| self.issuer.clone()),
+                iss_required: found.is_some_and(|d| d.iss_required),
             }),
             _ => Err(errors),
         }
@@ -278,6 +302,10 @@ pub struct ProviderConfig {
     pub scopes: Vec<String>,
     /// Extra authorize parameters.
     pub extra_params: &'static [(&'static str, &'static str)],
+    /// The issuer, when configured by it: the `iss` an authorization response must carry.
+    pub issuer: Option<String>,
+    /// The issuer sends `iss` with every authorization response (RFC 9207).
+    pub iss_required: bool,
 }
 
 impl ProviderConfig {

@@ -117,6 +117,7 @@ async fn the_bare_command_opens_a_prefilled_form_that_keeps_the_secret_when_left
         labels,
         [
             "provider",
+            "issuer",
             "client-id",
             "client-secret",
             "auth-url",

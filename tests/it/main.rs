@@ -10,6 +10,7 @@ mod examples;
 mod faults;
 mod flow;
 mod install;
+mod issuer;
 mod logs;
 mod pooling;
 mod real_provider;

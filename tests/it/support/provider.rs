@@ -32,6 +32,8 @@ pub enum Endpoint {
     Userinfo,
     /// `/revoke`.
     Revoke,
+    /// `/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
+    Discovery,
 }
 
 /// A one-shot fault.
@@ -139,6 +141,10 @@ struct PState {
     counts: Counts,
     token_requests: Vec<TokenRequest>,
     revoked_by_request: Vec<String>,
+    /// What `/.well-known/openid-configuration` serves (`None`: 404).
+    discovery: Option<Value>,
+    /// The `iss` sent with codes and errors (RFC 9207), if any.
+    iss: Option<String>,
 }
 
 struct PInner {
@@ -175,6 +181,7 @@ impl Provider {
         let listener =
             std::net::TcpListener::bind("127.0.0.1:0").expect("bind the provider's port");
         let port = listener.local_addr().expect("local address").port();
+        let base_url = format!("http://127.0.0.1:{port}");
         let inner = Arc::new(PInner {
             connections: std::sync::atomic::AtomicUsize::new(0),
             state: Mutex::new(PState {
@@ -192,6 +199,8 @@ impl Provider {
                 counts: Counts::default(),
                 token_requests: Vec::new(),
                 revoked_by_request: Vec::new(),
+                discovery: Some(discovery_document(&base_url)),
+                iss: Some(base_url.clone()),
             }),
         });
         let data = web::Data::from(inner.clone());
@@ -203,6 +212,14 @@ impl Provider {
                 .route("/userinfo", web::get().to(userinfo))
                 .route("/userinfo", web::post().to(userinfo))
                 .route("/revoke", web::post().to(revoke))
+                .route(
+                    "/.well-known/openid-configuration",
+                    web::get().to(discovery),
+                )
+                .route(
+                    "/.well-known/oauth-authorization-server",
+                    web::get().to(discovery),
+                )
         })
         .workers(1)
         .disable_signals()
@@ -221,7 +238,7 @@ impl Provider {
         tokio::spawn(server);
         Self {
             inner,
-            base_url: format!("http://127.0.0.1:{port}"),
+            base_url,
             handle,
         }
     }
@@ -245,6 +262,24 @@ impl Provider {
     /// The RFC 7009 revocation endpoint.
     pub fn revoke_url(&self) -> String {
         format!("{}/revoke", self.base_url)
+    }
+    /// The issuer its discovery document names: the base URL.
+    pub fn issuer(&self) -> &str {
+        &self.base_url
+    }
+    /// Its discovery document, as served unless [`Provider::set_discovery`] replaced it.
+    pub fn discovery_document(&self) -> Value {
+        discovery_document(&self.base_url)
+    }
+    /// Serves `doc` as the discovery document (a JSON string is sent as the raw body), or
+    /// 404 for `None`.
+    pub fn set_discovery(&self, doc: Option<Value>) {
+        self.inner.lock().discovery = doc;
+    }
+    /// The `iss` sent with every code and error from now on (RFC 9207; the issuer by
+    /// default); `None`: no `iss`.
+    pub fn set_iss(&self, iss: Option<&str>) {
+        self.inner.lock().iss = iss.map(str::to_owned);
     }
     /// The client ID it knows.
     pub fn client_id(&self) -> String {
@@ -364,6 +399,21 @@ impl Provider {
     }
 }
 
+/// The discovery document of a provider at `base`; it announces the `iss` parameter.
+fn discovery_document(base: &str) -> Value {
+    json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
+        "revocation_endpoint": format!("{base}/revoke"),
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true
+    })
+}
+
 fn json_response(status: u16, body: Value) -> HttpResponse {
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("a valid status"))
         .content_type("application/json")
@@ -410,12 +460,15 @@ fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
         })
 }
 
-fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> HttpResponse {
+fn redirect_with(redirect_uri: &str, params: &[(&str, &str)], iss: Option<&str>) -> HttpResponse {
     let mut url = url::Url::parse(redirect_uri).expect("registered redirect URIs parse");
     {
         let mut query = url.query_pairs_mut();
         for (k, v) in params {
             query.append_pair(k, v);
+        }
+        if let Some(iss) = iss {
+            query.append_pair("iss", iss);
         }
     }
     HttpResponse::Found()
@@ -440,6 +493,7 @@ async fn authorize(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
         return redirect_with(
             &redirect_uri,
             &[("error", "unsupported_response_type"), ("state", &state)],
+            st.iss.as_deref(),
         );
     }
     if get("code_challenge").is_empty() || get("code_challenge_method") != "S256" {
@@ -450,6 +504,7 @@ async fn authorize(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
                 ("error_description", "PKCE with S256 is required"),
                 ("state", &state),
             ],
+            st.iss.as_deref(),
         );
     }
     if let Some(description) = st.deny.clone() {
@@ -460,6 +515,7 @@ async fn authorize(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
                 ("error_description", &description),
                 ("state", &state),
             ],
+            st.iss.as_deref(),
         );
     }
     let login = cookie(&req, LOGIN_COOKIE).unwrap_or_else(|| "default".into());
@@ -478,6 +534,7 @@ async fn authorize(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
     redirect_with(
         &redirect_uri,
         &[("code", &code), ("state", &state), ("scope", &scope)],
+        st.iss.as_deref(),
     )
 }
 
@@ -692,4 +749,19 @@ async fn revoke(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) ->
     }
     // RFC 7009: 200 whether or not the token was known.
     HttpResponse::Ok().finish()
+}
+
+async fn discovery(inner: web::Data<PInner>) -> HttpResponse {
+    if let Some(response) = take_fault(&inner, Endpoint::Discovery).await {
+        return response;
+    }
+    let Some(doc) = inner.lock().discovery.clone() else {
+        return HttpResponse::NotFound().finish();
+    };
+    match doc {
+        Value::String(body) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(body),
+        doc => json_response(200, doc),
+    }
 }
