@@ -26,7 +26,7 @@ pub enum AppError {
     #[error("You are not connected yet. Run `/{COMMAND} connect` first.")]
     NotConnected,
     /// Only system admins may do this.
-    #[error("Only system admins can configure the OAuth2 provider.")]
+    #[error("Only system admins can configure or check the OAuth2 provider.")]
     AdminOnly,
     /// The plugin did not send a context part this call needs (see the manifest's expand).
     #[error("The call is missing `{0}` in its context; check the app's expand settings.")]

@@ -12,7 +12,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{configure, paths, COMMAND, ICON};
+use super::{configure, paths, status, COMMAND, ICON};
 use crate::apps::binding::location;
 use crate::apps::context::{CallContext, SlimContext, UserRoles};
 use crate::apps::extract::Verified;
@@ -379,7 +379,7 @@ pub fn bindings_for(ctx: &Context) -> Vec<Binding> {
 
 /// The bindings for a viewer.
 fn build(Viewer { admin, connected }: Viewer) -> Vec<Binding> {
-    let mut commands = Vec::with_capacity(4);
+    let mut commands = Vec::with_capacity(5);
     if connected {
         commands.push(command(
             "info",
@@ -412,6 +412,11 @@ fn build(Viewer { admin, connected }: Viewer) -> Vec<Binding> {
             form: Some(configure::binding_form()),
             ..Binding::default()
         });
+        commands.push(command(
+            "status",
+            "Show the OAuth2 settings and check the provider (system admins only)",
+            Call::new(paths::STATUS, status::EXPAND),
+        ));
     }
     commands.push(command(
         "help",

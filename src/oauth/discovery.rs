@@ -148,8 +148,8 @@ async fn fetch(
             DiscoveryError::Unreachable(url.to_string())
         }
     };
-    let mut response = http
-        .get(url.to_string())
+    let response = http
+        .get(url.clone())
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
@@ -158,23 +158,32 @@ async fn fetch(
     if !status.is_success() {
         return Ok(Err(status.as_u16()));
     }
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_DOCUMENT as u64)
-    {
-        return Err(DiscoveryError::TooLarge(url.to_string()));
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(transport)? {
-        if body.len() + chunk.len() > MAX_DOCUMENT {
-            return Err(DiscoveryError::TooLarge(url.to_string()));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = read_capped(response, MAX_DOCUMENT)
+        .await
+        .map_err(transport)?
+        .ok_or_else(|| DiscoveryError::TooLarge(url.to_string()))?;
     match serde_json::from_slice(&body) {
         Ok(Value::Object(doc)) => Ok(Ok(doc)),
         _ => Err(DiscoveryError::NotJson(url.to_string())),
     }
+}
+
+/// Reads a body of at most `cap` bytes, chunk by chunk; `None` when it is longer.
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Option<Vec<u8>>, reqwest::Error> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Ok(None);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > cap {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 /// Checks a fetched document against the issuer the admin gave.

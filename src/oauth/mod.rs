@@ -3,6 +3,7 @@
 
 pub mod discovery;
 pub mod pkce;
+pub mod probe;
 pub mod provider;
 pub mod refresh;
 pub mod remote;

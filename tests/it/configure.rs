@@ -168,7 +168,7 @@ async fn a_regular_user_cannot_configure_and_nothing_is_stored() {
     let text = expect_error(&w.mm.call(&w.alice, call, values).await);
     assert_eq!(
         text,
-        "Only system admins can configure the OAuth2 provider."
+        "Only system admins can configure or check the OAuth2 provider."
     );
     assert!(w.mm.rest_calls().is_empty(), "{:?}", w.mm.rest_calls());
     assert!(w.mm.stored_oauth2_app().is_none());

@@ -17,4 +17,5 @@ mod real_provider;
 mod refresh;
 mod replicas;
 mod security;
+mod status;
 mod webapp_validators;
