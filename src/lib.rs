@@ -9,6 +9,7 @@
 pub mod apps;
 pub mod commands;
 pub mod error;
+pub mod markdown;
 pub mod oauth;
 pub mod secret;
 pub mod settings;

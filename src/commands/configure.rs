@@ -24,7 +24,7 @@ const EXPAND: Expand = Expand {
 };
 
 /// The form's text fields: (name, flag, modal label, subtype, help).
-const TEXT_FIELDS: [(&str, &str, &str, TextSubtype, &str); 8] = [
+const TEXT_FIELDS: [(&str, &str, &str, TextSubtype, &str); 9] = [
     (
         "issuer",
         "issuer",
@@ -81,6 +81,13 @@ const TEXT_FIELDS: [(&str, &str, &str, TextSubtype, &str); 8] = [
         TextSubtype::Input,
         "Space-separated. Blank: the provider's defaults.",
     ),
+    (
+        "calendar_url",
+        "calendar-url",
+        "Calendar list URL",
+        TextSubtype::Url,
+        "Google only: the Calendar API's calendar list shown by `info`. Blank: Google's.",
+    ),
 ];
 
 /// The form of the configure binding: no fields, just the `source` that fetches the real
@@ -120,6 +127,7 @@ pub fn configure_form(current: &OAuth2Context) -> Form {
             "userinfo_url" => settings.userinfo_url.as_str(),
             "revoke_url" => settings.revoke_url.as_str(),
             "scopes" => settings.scopes.as_str(),
+            "calendar_url" => settings.calendar_url.as_str(),
             _ => "",
         };
         fields.push(Field {
@@ -229,6 +237,7 @@ async fn read_submission(
         token_url: text("token_url"),
         userinfo_url: text("userinfo_url"),
         revoke_url: text("revoke_url"),
+        calendar_url: text("calendar_url"),
         scopes: text("scopes")
             .split_whitespace()
             .collect::<Vec<_>>()

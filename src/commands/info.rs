@@ -1,5 +1,6 @@
 //! The `info` command: who the user is connected as, read from the provider's userinfo
-//! endpoint with the user's token, refreshed first when it is (nearly) expired.
+//! endpoint with the user's token, refreshed first when it is (nearly) expired; for Google,
+//! the user's calendars too, with the same token.
 
 use actix_web::web;
 use chrono::Utc;
@@ -8,8 +9,9 @@ use super::{acting_user, as_acting_user, provider, site_url};
 use crate::apps::extract::Verified;
 use crate::apps::{AppsClient, CallResponse, Context};
 use crate::error::AppError;
+use crate::markdown::escape;
 use crate::oauth::refresh::RefreshError;
-use crate::oauth::{remote, ProviderConfig, ProviderError, StoredToken};
+use crate::oauth::{calendar, remote, ProviderConfig, ProviderError, StoredToken};
 use crate::startup::AppState;
 
 /// `POST /info`.
@@ -38,15 +40,7 @@ pub async fn info(
     };
     let identity = match remote::userinfo(&state.http, userinfo_url, &token.access_token).await {
         Err(ProviderError::TokenRejected) => {
-            // The token is dead: forget it, so the bindings offer `connect` again, as the
-            // message says (a stored token hides `connect`).
-            if let Ok(mattermost) = as_acting_user(&state, ctx) {
-                replaced_or_forget(&mattermost, &token).await;
-            }
-            return Err(AppError::Reconnect(format!(
-                "{} no longer accepts your token.",
-                config.kind.label()
-            )));
+            return Err(token_rejected(&state, ctx, &config, &token).await)
         }
         other => other.map_err(AppError::provider("Could not read your account"))?,
     };
@@ -64,7 +58,38 @@ pub async fn info(
             "."
         });
     }
+    if let Some(url) = &config.calendar_url {
+        let calendars = match calendar::list(&state.http, url, &token.access_token).await {
+            Ok(calendars) => calendars.describe(),
+            Err(ProviderError::TokenRejected) => {
+                return Err(token_rejected(&state, ctx, &config, &token).await)
+            }
+            Err(err) => format!(
+                "Your calendars could not be read: {}.",
+                escape(&err.to_string())
+            ),
+        };
+        text.push_str("\n\n");
+        text.push_str(&calendars);
+    }
     Ok(web::Json(CallResponse::ok(text)))
+}
+
+/// The provider refused the token: forget it, so the bindings offer `connect` again, as the
+/// message says (a stored token hides `connect`).
+async fn token_rejected(
+    state: &AppState,
+    ctx: &Context,
+    config: &ProviderConfig,
+    token: &StoredToken,
+) -> AppError {
+    if let Ok(mattermost) = as_acting_user(state, ctx) {
+        replaced_or_forget(&mattermost, token).await;
+    }
+    AppError::Reconnect(format!(
+        "{} no longer accepts your token.",
+        config.kind.label()
+    ))
 }
 
 /// Clears the stored token unless another call has already replaced `dead`, and returns

@@ -1,6 +1,7 @@
 //! The remote OAuth2 provider: presets and stored settings, PKCE, the token shape, the
 //! provider's endpoints, and refreshing once per user.
 
+pub mod calendar;
 pub mod discovery;
 pub mod pkce;
 pub mod probe;

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::calendar::GOOGLE_CALENDAR_LIST;
 use super::discovery::Discovered;
 use crate::apps::OAuth2Context;
 use crate::secret::Secret;
@@ -170,6 +171,9 @@ pub struct ProviderSettings {
     /// Space-separated scopes override.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scopes: String,
+    /// Google's calendar list override (`info` lists the user's calendars).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub calendar_url: String,
     /// What the issuer's discovery document gave when `configure` fetched it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovered: Option<Discovered>,
@@ -247,6 +251,12 @@ impl ProviderSettings {
             default(|d| &d.revoke_url, preset.and_then(|p| p.revoke_url)),
             false,
         );
+        let calendar_url = url(
+            "calendar_url",
+            &self.calendar_url,
+            (kind == ProviderKind::Google).then_some(GOOGLE_CALENDAR_LIST),
+            false,
+        );
         if client_id.trim().is_empty() {
             errors.push(("client_id", "client_id is required".to_owned()));
         }
@@ -271,6 +281,7 @@ impl ProviderSettings {
                 token_url,
                 userinfo_url,
                 revoke_url,
+                calendar_url,
                 scopes: scopes.split_whitespace().map(str::to_owned).collect(),
                 extra_params: preset.map(|p| p.extra_params).unwrap_or(&[]),
                 issuer: (!self.issuer.is_empty()).then(|| self.issuer.clone()),
@@ -298,6 +309,8 @@ pub struct ProviderConfig {
     pub userinfo_url: Option<Url>,
     /// Revocation endpoint, if known.
     pub revoke_url: Option<Url>,
+    /// Google's calendar list, listed by `info` (Google only).
+    pub calendar_url: Option<Url>,
     /// Scopes to request.
     pub scopes: Vec<String>,
     /// Extra authorize parameters.

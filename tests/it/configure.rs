@@ -124,7 +124,8 @@ async fn the_bare_command_opens_a_prefilled_form_that_keeps_the_secret_when_left
             "token-url",
             "userinfo-url",
             "revoke-url",
-            "scopes"
+            "scopes",
+            "calendar-url"
         ]
     );
     assert_eq!(

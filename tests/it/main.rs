@@ -2,6 +2,7 @@
 
 mod support;
 
+mod calendar;
 mod commands;
 mod configure;
 mod deploy;

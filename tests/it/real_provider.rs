@@ -85,7 +85,8 @@ impl RealWorld {
                 "token_url",
                 "userinfo_url",
                 "revoke_url",
-                "scopes"
+                "scopes",
+                "calendar_url"
             ]
         );
         // The select's value is the option object, as the webapp submits it.

@@ -34,6 +34,8 @@ pub enum Endpoint {
     Revoke,
     /// `/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
     Discovery,
+    /// `/calendar/v3/users/me/calendarList` (Google's calendar list).
+    Calendar,
 }
 
 /// A one-shot fault.
@@ -45,7 +47,7 @@ pub enum Fault {
     Hang(Duration),
     /// HTTP 200 with an HTML body.
     NonJson,
-    /// HTTP 400 `{"error": "invalid_grant"}` (401 at userinfo).
+    /// HTTP 400 `{"error": "invalid_grant"}` (401 at userinfo and the calendar list).
     InvalidGrant,
 }
 
@@ -64,6 +66,8 @@ pub struct Counts {
     pub userinfo: usize,
     /// `/revoke`.
     pub revoke: usize,
+    /// The calendar list.
+    pub calendar: usize,
 }
 
 /// Who a login is at the provider.
@@ -220,6 +224,10 @@ impl Provider {
                     "/.well-known/oauth-authorization-server",
                     web::get().to(discovery),
                 )
+                .route(
+                    "/calendar/v3/users/me/calendarList",
+                    web::get().to(calendar_list),
+                )
         })
         .workers(1)
         .disable_signals()
@@ -262,6 +270,10 @@ impl Provider {
     /// The RFC 7009 revocation endpoint.
     pub fn revoke_url(&self) -> String {
         format!("{}/revoke", self.base_url)
+    }
+    /// Google's calendar list, as the Calendar API serves it.
+    pub fn calendar_url(&self) -> String {
+        format!("{}/calendar/v3/users/me/calendarList", self.base_url)
     }
     /// The issuer its discovery document names: the base URL.
     pub fn issuer(&self) -> &str {
@@ -442,7 +454,7 @@ async fn take_fault(inner: &PInner, endpoint: Endpoint) -> Option<HttpResponse> 
         Fault::NonJson => HttpResponse::Ok()
             .content_type("text/html")
             .body("<html><body>Service temporarily unavailable</body></html>"),
-        Fault::InvalidGrant if endpoint == Endpoint::Userinfo => {
+        Fault::InvalidGrant if matches!(endpoint, Endpoint::Userinfo | Endpoint::Calendar) => {
             HttpResponse::Unauthorized().finish()
         }
         Fault::InvalidGrant => oauth_error(400, "invalid_grant", "injected invalid_grant"),
@@ -685,6 +697,44 @@ async fn token(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) -> 
         }
         _ => oauth_error(400, "unsupported_grant_type", "unsupported grant_type"),
     }
+}
+
+/// The user's calendars: their own (primary) and a shared one whose name is Markdown.
+async fn calendar_list(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
+    inner.lock().counts.calendar += 1;
+    if let Some(response) = take_fault(&inner, Endpoint::Calendar).await {
+        return response;
+    }
+    let token = req
+        .headers()
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    let st = inner.lock();
+    let Some(grant) = st
+        .access
+        .get(&token)
+        .filter(|a| !a.revoked && a.expires_at.is_none_or(|e| e > Utc::now()))
+    else {
+        return json_response(
+            401,
+            json!({"error": {"code": 401, "message": "Invalid Credentials", "status": "UNAUTHENTICATED"}}),
+        );
+    };
+    let id = Identity::of(&grant.login);
+    json_response(
+        200,
+        json!({
+            "kind": "calendar#calendarList",
+            "items": [
+                {"id": id.email, "summary": id.email, "primary": true, "accessRole": "owner"},
+                {"id": "team@group.calendar.example", "summary": "Team",
+                 "summaryOverride": "[Team](https://evil.example) @all", "accessRole": "reader"}
+            ]
+        }),
+    )
 }
 
 async fn userinfo(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
