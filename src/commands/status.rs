@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::markdown::{code, escape};
 use crate::oauth::discovery::{self, Discovered};
 use crate::oauth::probe::{self, Verdict};
-use crate::oauth::{ProviderConfig, ProviderError, ProviderKind, ProviderSettings};
+use crate::oauth::{ProviderConfig, ProviderError, ProviderSettings};
 use crate::startup::AppState;
 
 /// Status needs the admin (required) and the stored client.
@@ -35,10 +35,16 @@ pub async fn status(
     let ctx = &call.context;
     require_admin(ctx)?;
     let oauth2 = &ctx.oauth2;
-    let settings = ProviderSettings::from_context(oauth2);
+    // Unreadable settings show as none here; the resolved config below says why.
+    let settings = ProviderSettings::from_context(oauth2)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let mut text = String::from("#### OAuth2 provider status\n");
-    let kind = settings.provider.unwrap_or(ProviderKind::Google);
-    text.push_str(&format!("- Provider: {} (`{kind}`)\n", kind.label()));
+    match settings.provider {
+        Some(kind) => text.push_str(&format!("- Provider: {} (`{kind}`)\n", kind.label())),
+        None => text.push_str("- Provider: none stored\n"),
+    }
     if !settings.issuer.is_empty() {
         text.push_str(&format!("- Issuer: {}\n", code(&settings.issuer)));
     }

@@ -128,7 +128,7 @@ async fn refused(w: &World, issuer: &str) -> String {
     let response = w.run(&w.sam, &by_issuer(w, issuer, "")).await;
     let text = expect_error(&response);
     assert!(
-        text.starts_with("The configuration was not saved: "),
+        text.starts_with("The configuration was not saved. Issuer: "),
         "{text}"
     );
     assert!(

@@ -109,7 +109,10 @@ async fn status_is_for_system_admins_only() {
             "Only system admins",
         ),
         // Without the acting user's roles there is no admin: refused too.
-        (json!({"oauth2_app": "all"}), "missing `acting_user`"),
+        (
+            json!({"oauth2_app": "all"}),
+            "Mattermost did not send what this command needs",
+        ),
     ] {
         let call = json!({"path": "/status", "expand": expand});
         let text = expect_error(&w.mm.call(&w.alice, call, json!({})).await);
