@@ -445,6 +445,45 @@ mod tests {
     }
 
     #[test]
+    fn an_issuer_replaces_the_preset_endpoints_and_explicit_urls_win() {
+        let discovered = Discovered {
+            auth_url: "https://gitlab.example.com/oauth/authorize".into(),
+            token_url: "https://gitlab.example.com/oauth/token".into(),
+            userinfo_url: String::new(),
+            revoke_url: "https://gitlab.example.com/oauth/revoke".into(),
+            scopes: "openid profile email".into(),
+            iss_required: true,
+        };
+        let settings = ProviderSettings {
+            provider: Some(ProviderKind::Gitlab),
+            issuer: "https://gitlab.example.com".into(),
+            token_url: "https://gitlab.example.com/custom/token".into(),
+            discovered: Some(discovered.clone()),
+            ..Default::default()
+        };
+        let config = settings.resolve("id", &secret()).expect("resolves");
+        assert_eq!(config.auth_url.as_str(), discovered.auth_url);
+        assert_eq!(
+            config.token_url.as_str(),
+            settings.token_url,
+            "explicit wins"
+        );
+        // The issuer has no userinfo endpoint: not gitlab.com's either.
+        assert_eq!(config.userinfo_url, None);
+        assert_eq!(config.scopes.join(" "), "openid profile email read_user");
+        assert_eq!(config.issuer.as_deref(), Some("https://gitlab.example.com"));
+        assert!(config.iss_required);
+        // Custom: the issuer's scopes.
+        let custom = ProviderSettings {
+            provider: Some(ProviderKind::Custom),
+            discovered: Some(discovered),
+            ..Default::default()
+        };
+        let config = custom.resolve("id", &secret()).expect("resolves");
+        assert_eq!(config.scopes.join(" "), "openid profile email");
+    }
+
+    #[test]
     fn endpoints_must_be_https_except_on_loopback() {
         assert!(check_endpoint("https://auth.example.com/authorize").is_ok());
         assert!(check_endpoint("http://127.0.0.1:9000/token").is_ok());

@@ -9,10 +9,11 @@ use serde_json::{json, Value};
 use crate::support::provider::{Endpoint, Fault};
 use crate::support::world::{expect_error, expect_ok, World, COMMAND};
 
-/// `configure` with the fake provider's issuer and client, plus `extra` flags.
+/// `configure` with the fake provider's issuer and client, plus `extra` flags; no provider
+/// given: an issuer alone means the custom provider.
 fn by_issuer(w: &World, issuer: &str, extra: &str) -> String {
     format!(
-        "{COMMAND} configure --provider custom --issuer {issuer} --client-id {} --client-secret {} {extra}",
+        "{COMMAND} configure --issuer {issuer} --client-id {} --client-secret {} {extra}",
         w.provider.client_id(),
         w.provider.client_secret()
     )
