@@ -355,6 +355,19 @@ async fn denying_consent_at_a_real_provider_shows_its_error_and_stores_nothing()
     rw.configure_through_the_form().await;
     let (mm, oidc, bob) = (&rw.mm, &rw.oidc, &rw.bob);
 
+    // status: the real discovery document and token endpoint pass the live checks (the
+    // made-up code shows up in the provider's log as an invalid_grant).
+    let status = expect_ok(&rw.run(&rw.sam, &format!("{COMMAND} status")).await);
+    for check in [
+        ":white_check_mark: Discovery: ",
+        ":white_check_mark: Token endpoint: the client credentials are accepted",
+    ] {
+        assert!(status.contains(check), "{check} in\n{status}");
+    }
+    assert!(!status.contains(&oidc.client_secret), "{status}");
+    oidc.wait_logged("POST /token -> 400", 1).await;
+    let probes = oidc.logged("POST /token ->");
+
     let link = rw.connect_link(bob).await;
     let walk = rw.walk(bob, &link, Consent::Deny, "connect-deny.png").await;
     // The plugin serves the app's error response as a plain-text 500.
@@ -391,7 +404,11 @@ async fn denying_consent_at_a_real_provider_shows_its_error_and_stores_nothing()
         "{:#?}",
         mm.rest_calls()
     );
-    assert_eq!(oidc.logged("POST /token ->"), 0, "no code was exchanged");
+    assert_eq!(
+        oidc.logged("POST /token ->"),
+        probes,
+        "no code was exchanged"
+    );
     assert_eq!(
         mm.command_labels(bob, "hello-oauth2-rs").await,
         ["connect", "help"]
