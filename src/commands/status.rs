@@ -10,7 +10,7 @@ use super::{require_admin, COMMAND};
 use crate::apps::extract::Verified;
 use crate::apps::{CallResponse, Expand, ExpandLevel, OAuth2Context};
 use crate::error::AppError;
-use crate::markdown::{code, escape};
+use crate::markdown::escape;
 use crate::oauth::discovery::{self, Discovered};
 use crate::oauth::probe::{self, Verdict};
 use crate::oauth::{ProviderConfig, ProviderError, ProviderSettings};
@@ -76,7 +76,7 @@ pub async fn status(
         }
         Err(problems) => {
             for (_, problem) in problems {
-                text.push_str(&format!("- :x: {}\n", escape(&problem)));
+                text.push_str(&format!("- :x: {}\n", escape(&problem, 300)));
             }
             text.push_str(&format!(
                 "\nThe stored settings are not usable: run `/{COMMAND} configure`. Live checks skipped."
@@ -119,7 +119,7 @@ async fn check_discovery(http: &reqwest::Client, settings: &ProviderSettings) ->
         tokio::time::timeout(CHECK_DEADLINE, discovery::discover(http, &settings.issuer)).await;
     Some(match found {
         Err(_) => ":x: Discovery: no answer in time".to_owned(),
-        Ok(Err(err)) => format!(":x: Discovery: {}", escape(&err.to_string())),
+        Ok(Err(err)) => format!(":x: Discovery: {err}"),
         Ok(Ok((url, now))) => {
             let stored = settings.discovered.as_ref();
             let changed = changed_endpoints(stored, &now);
@@ -170,13 +170,16 @@ async fn check_credentials(
     match verdict {
         Ok(Verdict::Accepted) => ":white_check_mark: Token endpoint: the client credentials are accepted (a made-up code was refused with `invalid_grant`)".into(),
         Ok(Verdict::WrongCredentials(why)) => format!(
-            ":x: Token endpoint: the client ID or secret is wrong ({}): check them and run `/{COMMAND} configure`",
-            escape(&why)
+            ":x: Token endpoint: the client ID or secret is wrong ({why}): check them and run `/{COMMAND} configure`"
         ),
         Ok(Verdict::Unexpected(what)) => format!(
-            ":warning: Token endpoint: unexpected answer to a made-up code: {}",
-            escape(&what)
+            ":warning: Token endpoint: unexpected answer to a made-up code: {what}"
         ),
-        Err(err) => format!(":x: Token endpoint: {}", escape(&err.to_string())),
+        Err(err) => format!(":x: Token endpoint: {err}"),
     }
+}
+
+/// `text` (an admin's setting) as inline code; a backtick in it cannot end the span.
+fn code(text: &str) -> String {
+    format!("`{}`", text.replace('`', "'"))
 }

@@ -6,12 +6,15 @@ use url::Url;
 
 use super::discovery::read_capped;
 use super::remote::ProviderError;
-use crate::markdown::{cap, escape};
+use crate::markdown::escape;
 use crate::secret::Secret;
 
 /// The Calendar API's calendar list of the signed-in user.
 pub const GOOGLE_CALENDAR_LIST: &str =
     "https://www.googleapis.com/calendar/v3/users/me/calendarList";
+
+/// The Calendar API's scopes start with this (`…/calendar`, `…/calendar.readonly`, …).
+pub const GOOGLE_CALENDAR_SCOPE: &str = "https://www.googleapis.com/auth/calendar";
 
 /// The most calendars listed.
 pub const MAX_CALENDARS: usize = 10;
@@ -86,9 +89,18 @@ pub async fn list(
         .await
         .map_err(|err| transport(&err))?
         .ok_or_else(|| ProviderError::BadResponse("the calendar list is too large".into()))?;
+    let message = || {
+        serde_json::from_slice::<GoogleError>(&body)
+            .ok()
+            .map(|e| e.error.message.chars().take(300).collect::<String>())
+    };
+    // A missing scope or an API not enabled: a refusal of this request, not of the token.
+    if status == reqwest::StatusCode::FORBIDDEN {
+        return Err(ProviderError::Forbidden(message()));
+    }
     if !status.is_success() {
-        let said = serde_json::from_slice::<GoogleError>(&body)
-            .map(|e| format!(": {}", cap(&e.error.message, 200)))
+        let said = message()
+            .map(|m| format!(": {}", escape(&m, 300)))
             .unwrap_or_default();
         return Err(ProviderError::BadResponse(format!(
             "HTTP {} from the calendar list{said}",
@@ -118,7 +130,7 @@ impl Calendars {
                 .unwrap_or(&calendar.summary);
             let name = match name.trim() {
                 "" => "(unnamed)".to_owned(),
-                name => escape(&cap(name, 100)),
+                name => escape(name, 100),
             };
             text.push_str(&format!("\n- {name}"));
             if calendar.primary {
@@ -168,9 +180,12 @@ mod tests {
         let text = calendars.describe();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "Your calendars:");
-        assert_eq!(lines[1], "- ada\\@example.com (primary)");
-        assert_eq!(lines[2], "- \\[Verify\\](https://x.example) \\@all");
-        assert_eq!(lines[3], format!("- {}…", "x".repeat(100)));
+        assert_eq!(lines[1], "- ada@example\\.com (primary)");
+        assert_eq!(
+            lines[2],
+            "- \\[Verify\\]\\(https:\u{200B}//x\\.example\\) @\u{200B}all"
+        );
+        assert_eq!(lines[3], format!("- {}…", "x".repeat(99)));
         assert!(lines[4].contains("only the first 10"));
         assert_eq!(Calendars::default().describe(), "You have no calendars.");
     }

@@ -8,6 +8,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::provider::check_endpoint;
+use crate::markdown;
 
 /// The largest document read: real ones are 1 to 5 KiB.
 pub const MAX_DOCUMENT: usize = 64 * 1024;
@@ -40,7 +41,8 @@ pub struct Discovered {
     pub iss_required: bool,
 }
 
-/// Why an issuer's document could not be used. The text names the URL and the problem.
+/// Why an issuer's document could not be used. The text names the URL and the problem;
+/// what comes from the document is escaped, or shown as code so it can be copied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DiscoveryError {
     /// The issuer is not a usable URL.
@@ -61,15 +63,15 @@ pub enum DiscoveryError {
     /// The body is not a JSON object.
     #[error("the document at {0} is not JSON")]
     NotJson(String),
-    /// A member has the wrong type (line and column in the document).
+    /// A member has the wrong type (serde's words, escaped).
     #[error("the document at {0} is not a discovery document ({1})")]
     Malformed(String, String),
     /// The document describes another issuer (or none).
-    #[error("the document at {url} names the issuer {found:?}, not {given:?}; enter the issuer exactly as the provider names it")]
+    #[error("the document at {url} names the issuer `{found}`, not {given:?}; enter the issuer exactly as the provider names it")]
     OtherIssuer {
         /// Where it was fetched.
         url: String,
-        /// Its `issuer`.
+        /// Its `issuer`, made safe for a code span (copyable, never interpreted).
         found: String,
         /// The issuer the admin gave.
         given: String,
@@ -192,13 +194,18 @@ fn read(
     url: &Url,
     doc: serde_json::Map<String, Value>,
 ) -> Result<Discovered, DiscoveryError> {
-    let doc = Document::deserialize(Value::Object(doc))
-        .map_err(|e| DiscoveryError::Malformed(url.to_string(), e.to_string()))?;
+    let doc = Document::deserialize(Value::Object(doc)).map_err(|e| {
+        DiscoveryError::Malformed(url.to_string(), markdown::escape(&e.to_string(), 200))
+    })?;
     let found = doc.issuer.unwrap_or_default();
     if found != issuer {
         return Err(DiscoveryError::OtherIssuer {
             url: url.to_string(),
-            found,
+            found: found
+                .chars()
+                .take(200)
+                .map(|c| if c == '`' || c.is_control() { ' ' } else { c })
+                .collect(),
             given: issuer.to_owned(),
         });
     }
@@ -320,7 +327,7 @@ mod tests {
         let at = url("https://id.example.com/x");
         let err = read(&format!("{ISSUER}/"), &at, object(doc())).expect_err("trailing slash");
         assert!(matches!(err, DiscoveryError::OtherIssuer { .. }), "{err}");
-        assert!(err.to_string().contains(&format!("{ISSUER:?}")), "{err}");
+        assert!(err.to_string().contains(&format!("`{ISSUER}`")), "{err}");
         for (key, value) in [
             ("token_endpoint", Value::Null),
             ("authorization_endpoint", json!("")),

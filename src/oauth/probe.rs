@@ -20,9 +20,9 @@ const MAX_ANSWER: usize = 16 * 1024;
 pub enum Verdict {
     /// It refused the code, not the client: the credentials are accepted.
     Accepted,
-    /// It refused the client (`invalid_client`, or HTTP 401).
+    /// It refused the client (`invalid_client`, or HTTP 401); Markdown-safe text.
     WrongCredentials(String),
-    /// Anything else: an unexpected error code or status, quoted.
+    /// Anything else: an unexpected error code or status, quoted; Markdown-safe text.
     Unexpected(String),
 }
 
@@ -120,7 +120,7 @@ mod tests {
         assert_eq!(judge(200, "bad_verification_code", None), Verdict::Accepted);
         assert!(matches!(
             judge(401, "invalid_client", Some("client authentication failed")),
-            Verdict::WrongCredentials(text) if text.contains("invalid_client (client authentication failed)")
+            Verdict::WrongCredentials(text) if text.contains("invalid\\_client (client authentication failed)")
         ));
         assert!(matches!(
             judge(200, "incorrect_client_credentials", None),
@@ -132,7 +132,7 @@ mod tests {
         assert!(matches!(judge(500, "", None), Verdict::Unexpected(text) if text == "HTTP 500"));
         assert!(matches!(judge(200, "", None), Verdict::Unexpected(_)));
         assert!(
-            matches!(judge(400, "unauthorized_client", None), Verdict::Unexpected(text) if text.contains("unauthorized_client"))
+            matches!(judge(400, "unauthorized_client", None), Verdict::Unexpected(text) if text.contains("unauthorized\\_client"))
         );
     }
 }

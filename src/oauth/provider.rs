@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::calendar::GOOGLE_CALENDAR_LIST;
+use super::calendar::{GOOGLE_CALENDAR_LIST, GOOGLE_CALENDAR_SCOPE};
 use super::discovery::Discovered;
 use crate::apps::OAuth2Context;
 use crate::secret::Secret;
@@ -61,6 +61,14 @@ impl ProviderKind {
         }
     }
 
+    /// The provider as named inside a sentence: "Google", or "the provider" for `custom`.
+    pub fn in_sentence(self) -> &'static str {
+        match self {
+            ProviderKind::Custom => "the provider",
+            other => other.label(),
+        }
+    }
+
     /// The preset endpoints and scopes; `None` for `custom`.
     pub fn preset(self) -> Option<&'static Preset> {
         PRESETS.iter().find(|p| p.kind == self)
@@ -99,6 +107,11 @@ pub struct Preset {
     pub userinfo_url: &'static str,
     /// RFC 7009 revocation endpoint, if the provider has a standard one.
     pub revoke_url: Option<&'static str>,
+    /// Revoking either token ends the whole grant, so `disconnect` sends one request:
+    /// Google documents it; GitLab (Doorkeeper) keeps both tokens in one record.
+    pub revokes_grant: bool,
+    /// Where a user removes the app's access by hand, as a phrase ("at <url>").
+    pub manage_access: &'static str,
     /// Space-separated scopes.
     pub scopes: &'static str,
     /// Extra authorize parameters.
@@ -106,7 +119,8 @@ pub struct Preset {
 }
 
 /// The presets. Google asks for offline access (and consent, so a refresh token is issued
-/// again on reconnect); GitHub and Microsoft have no RFC 7009 revocation endpoint.
+/// again on reconnect); GitHub and Microsoft have no RFC 7009 revocation endpoint, so their
+/// users remove the app's access on the provider's own page.
 pub const PRESETS: &[Preset] = &[
     Preset {
         kind: ProviderKind::Google,
@@ -114,6 +128,8 @@ pub const PRESETS: &[Preset] = &[
         token_url: "https://oauth2.googleapis.com/token",
         userinfo_url: "https://openidconnect.googleapis.com/v1/userinfo",
         revoke_url: Some("https://oauth2.googleapis.com/revoke"),
+        revokes_grant: true,
+        manage_access: "at https://myaccount.google.com/connections",
         scopes: "openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/calendar.readonly",
         extra_params: &[("access_type", "offline"), ("prompt", "consent")],
     },
@@ -123,6 +139,8 @@ pub const PRESETS: &[Preset] = &[
         token_url: "https://github.com/login/oauth/access_token",
         userinfo_url: "https://api.github.com/user",
         revoke_url: None,
+        revokes_grant: false,
+        manage_access: "at https://github.com/settings/applications (Authorized OAuth Apps)",
         scopes: "read:user user:email",
         extra_params: &[],
     },
@@ -132,6 +150,8 @@ pub const PRESETS: &[Preset] = &[
         token_url: "https://gitlab.com/oauth/token",
         userinfo_url: "https://gitlab.com/oauth/userinfo",
         revoke_url: Some("https://gitlab.com/oauth/revoke"),
+        revokes_grant: true,
+        manage_access: "at https://gitlab.com/-/user_settings/applications",
         scopes: "openid profile email read_user",
         extra_params: &[],
     },
@@ -141,6 +161,8 @@ pub const PRESETS: &[Preset] = &[
         token_url: "https://login.microsoftonline.com/common/oauth2/v2.0/token",
         userinfo_url: "https://graph.microsoft.com/oidc/userinfo",
         revoke_url: None,
+        revokes_grant: false,
+        manage_access: "at https://account.live.com/consent/Manage for a personal account, or at https://myapplications.microsoft.com for a work or school account",
         scopes: "openid profile email offline_access User.Read",
         extra_params: &[],
     },
@@ -209,6 +231,15 @@ impl ProviderSettings {
         let default = |discovered: fn(&Discovered) -> &str, preset: Option<&'static str>| {
             found.map(discovered).or(preset)
         };
+        // A preset's scopes suit all its instances (Microsoft's bring `offline_access`).
+        let scopes = if self.scopes.trim().is_empty() {
+            preset
+                .map(|p| p.scopes)
+                .or(found.map(|d| d.scopes.as_str()))
+                .unwrap_or("")
+        } else {
+            self.scopes.as_str()
+        };
         let mut url = |field: &'static str, given: &str, preset: Option<&str>, required: bool| {
             let text = if given.is_empty() {
                 preset.unwrap_or("")
@@ -256,10 +287,15 @@ impl ProviderSettings {
             default(|d| &d.revoke_url, preset.and_then(|p| p.revoke_url)),
             false,
         );
+
+        // Google's calendars are listed when a calendar scope is asked for.
+        let calendar_scope = scopes
+            .split_whitespace()
+            .any(|s| s.starts_with(GOOGLE_CALENDAR_SCOPE));
         let calendar_url = url(
             "calendar_url",
             &self.calendar_url,
-            (kind == ProviderKind::Google).then_some(GOOGLE_CALENDAR_LIST),
+            (kind == ProviderKind::Google && calendar_scope).then_some(GOOGLE_CALENDAR_LIST),
             false,
         );
         if client_id.trim().is_empty() {
@@ -268,15 +304,6 @@ impl ProviderSettings {
         if client_secret.is_empty() {
             errors.push(("client_secret", "required".to_owned()));
         }
-        // A preset's scopes suit all its instances (Microsoft's bring `offline_access`).
-        let scopes = if self.scopes.trim().is_empty() {
-            preset
-                .map(|p| p.scopes)
-                .or(found.map(|d| d.scopes.as_str()))
-                .unwrap_or("")
-        } else {
-            self.scopes.as_str()
-        };
         match (auth_url, token_url) {
             (Some(auth_url), Some(token_url)) if errors.is_empty() => Ok(ProviderConfig {
                 kind,

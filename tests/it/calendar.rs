@@ -36,12 +36,14 @@ async fn info_lists_the_google_calendars_with_a_refreshed_token() {
     let url = connect.response.expect("answer")["data"].to_string();
     assert!(url.contains("calendar.readonly"), "{url}");
     w.provider.expire_access_tokens();
+    w.provider.set_expires_in(Some(3600));
 
     let text = expect_ok(&info(&w).await);
     assert!(text.contains("refreshed just now"), "{text}");
+    // Escaped: the shared calendar's Markdown name is neither a link nor a mention.
     assert!(
         text.ends_with(
-            "\n\nYour calendars:\n- alice\\@provider.example (primary)\n- \\[Team\\](https://evil.example) \\@all"
+            "\n\nYour calendars:\n- alice@provider\\.example (primary)\n- \\[Team\\]\\(https:\u{200B}//evil\\.example\\) @\u{200B}all"
         ),
         "{text}"
     );
@@ -65,17 +67,22 @@ async fn a_failing_calendar_list_is_reported_and_the_account_still_shown() {
 }
 
 #[tokio::test]
-async fn a_token_the_calendar_api_rejects_is_forgotten_as_at_userinfo() {
+async fn a_token_the_calendar_api_rejects_is_refreshed_then_forgotten_as_at_userinfo() {
     let w = World::new().await;
     configure_google(&w).await;
     w.connect(&w.alice).await;
+    // One 401: refreshed once, and the list read with the new token.
+    w.provider
+        .fail_next(Endpoint::Calendar, Fault::InvalidGrant);
+    let text = expect_ok(&info(&w).await);
+    assert!(text.contains("Your calendars:"), "{text}");
+    assert_eq!(w.provider.counts().refreshes, 1);
+    // Still rejected after the refresh: the token is forgotten, connect is offered.
+    w.provider
+        .fail_next(Endpoint::Calendar, Fault::InvalidGrant);
     w.provider
         .fail_next(Endpoint::Calendar, Fault::InvalidGrant);
     let text = expect_error(&info(&w).await);
-    assert!(
-        text.contains("Google no longer accepts your token"),
-        "{text}"
-    );
     assert!(text.contains("connect"), "{text}");
     assert!(w.mm.stored_token(&w.alice).is_none());
     assert_eq!(
@@ -92,4 +99,24 @@ async fn other_providers_show_only_their_userinfo() {
     let text = expect_ok(&info(&w).await);
     assert!(!text.contains("calendars"), "{text}");
     assert_eq!(w.provider.counts().calendar, 0);
+}
+
+#[tokio::test]
+async fn google_without_a_calendar_scope_lists_no_calendars() {
+    let w = World::new().await;
+    let p = &w.provider;
+    let line = format!(
+        "{COMMAND} configure --provider google --client-id {} --client-secret {} \
+         --auth-url {} --token-url {} --userinfo-url {} --scopes \"openid email\"",
+        p.client_id(),
+        p.client_secret(),
+        p.authorize_url(),
+        p.token_url(),
+        p.userinfo_url(),
+    );
+    expect_ok(&w.run(&w.sam, &line).await);
+    w.connect(&w.alice).await;
+    let text = expect_ok(&info(&w).await);
+    assert!(!text.contains("calendars"), "{text}");
+    assert_eq!(p.counts().calendar, 0);
 }

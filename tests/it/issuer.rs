@@ -176,7 +176,7 @@ async fn an_unusable_discovery_document_is_a_clear_error_and_stores_nothing() {
     p.set_discovery(Some(other));
     let text = refused(&w, &issuer).await;
     assert!(
-        text.contains("names the issuer \"https://evil.example\""),
+        text.contains("names the issuer `https://evil.example`"),
         "{text}"
     );
 
