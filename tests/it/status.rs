@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::support::app::{new_secret, TestApp};
 use crate::support::provider::{Endpoint, Fault};
 use crate::support::world::{expect_error, expect_ok, World, COMMAND};
 
@@ -164,4 +165,33 @@ async fn a_slow_provider_still_gets_an_answer_within_the_deadline() {
         "{text}"
     );
     assert!(text.contains("- Userinfo URL: none"), "{text}");
+}
+
+#[tokio::test]
+async fn the_checks_give_up_before_the_call_deadline_whatever_the_outbound_timeout() {
+    // An outbound timeout longer than the whole call may take: the checks are capped by
+    // the call's deadline instead, and still answer line by line.
+    let app = TestApp::spawn_with(&new_secret(), |settings| {
+        settings.http_timeout = Duration::from_secs(60);
+        settings.call_deadline = Duration::from_secs(6);
+    })
+    .await;
+    let w = World::with_app(app).await;
+    configure_by_issuer(&w, &w.provider.client_secret()).await;
+    w.provider
+        .fail_next(Endpoint::Discovery, Fault::Hang(Duration::from_secs(10)));
+    w.provider
+        .fail_next(Endpoint::Token, Fault::Hang(Duration::from_secs(10)));
+    let started = Instant::now();
+    let text = status(&w).await;
+    let took = started.elapsed();
+    assert!(
+        text.contains("- :x: Discovery: no answer in time"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- :x: Token endpoint: the provider did not answer in time"),
+        "{text}"
+    );
+    assert!(took < Duration::from_secs(4), "took {took:?}");
 }
