@@ -4,8 +4,7 @@
 use serde::Deserialize;
 use url::Url;
 
-use super::discovery::read_capped;
-use super::remote::ProviderError;
+use super::remote::{read_capped, transport_error, ProviderError};
 use crate::markdown::escape;
 use crate::secret::Secret;
 
@@ -18,9 +17,6 @@ pub const GOOGLE_CALENDAR_SCOPE: &str = "https://www.googleapis.com/auth/calenda
 
 /// The most calendars listed.
 pub const MAX_CALENDARS: usize = 10;
-
-/// The largest answer read (ten calendars are about 5 KiB).
-const MAX_ANSWER: usize = 256 * 1024;
 
 /// One entry of the list.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -80,15 +76,12 @@ pub async fn list(
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
-        .map_err(|err| transport(&err))?;
+        .map_err(|err| transport_error(&err))?;
     let status = response.status();
     if status == reqwest::StatusCode::UNAUTHORIZED {
         return Err(ProviderError::TokenRejected);
     }
-    let body = read_capped(response, MAX_ANSWER)
-        .await
-        .map_err(|err| transport(&err))?
-        .ok_or_else(|| ProviderError::BadResponse("the calendar list is too large".into()))?;
+    let body = read_capped(response).await?;
     let message = || {
         serde_json::from_slice::<GoogleError>(&body)
             .ok()
@@ -141,14 +134,6 @@ impl Calendars {
             text.push_str(&format!("\n- … (only the first {MAX_CALENDARS} are shown)"));
         }
         text
-    }
-}
-
-fn transport(err: &reqwest::Error) -> ProviderError {
-    if err.is_timeout() {
-        ProviderError::Timeout
-    } else {
-        ProviderError::Unreachable
     }
 }
 

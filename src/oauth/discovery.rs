@@ -8,10 +8,11 @@ use serde_json::Value;
 use url::Url;
 
 use super::provider::check_endpoint;
+use super::remote::{read_capped, ProviderError, MAX_ANSWER};
 use crate::markdown;
 
 /// The largest document read: real ones are 1 to 5 KiB.
-pub const MAX_DOCUMENT: usize = 64 * 1024;
+pub const MAX_DOCUMENT: usize = MAX_ANSWER;
 
 /// The longest endpoint URL taken from a document (the stored settings are capped at 8 KiB).
 const MAX_URL: usize = 1024;
@@ -58,7 +59,7 @@ pub enum DiscoveryError {
     #[error("no discovery document: {0}")]
     NotFound(String),
     /// The body is over [`MAX_DOCUMENT`].
-    #[error("the document at {0} is larger than 64 KiB")]
+    #[error("the document at {0} is larger than {kib} KiB", kib = MAX_DOCUMENT / 1024)]
     TooLarge(String),
     /// The body is not a JSON object.
     #[error("the document at {0} is not JSON")]
@@ -160,32 +161,15 @@ async fn fetch(
     if !status.is_success() {
         return Ok(Err(status.as_u16()));
     }
-    let body = read_capped(response, MAX_DOCUMENT)
-        .await
-        .map_err(transport)?
-        .ok_or_else(|| DiscoveryError::TooLarge(url.to_string()))?;
+    let body = read_capped(response).await.map_err(|err| match err {
+        ProviderError::Timeout => DiscoveryError::Timeout(url.to_string()),
+        ProviderError::Unreachable => DiscoveryError::Unreachable(url.to_string()),
+        _ => DiscoveryError::TooLarge(url.to_string()),
+    })?;
     match serde_json::from_slice(&body) {
         Ok(Value::Object(doc)) => Ok(Ok(doc)),
         _ => Err(DiscoveryError::NotJson(url.to_string())),
     }
-}
-
-/// Reads a body of at most `cap` bytes, chunk by chunk; `None` when it is longer.
-pub async fn read_capped(
-    mut response: reqwest::Response,
-    cap: usize,
-) -> Result<Option<Vec<u8>>, reqwest::Error> {
-    if response.content_length().is_some_and(|n| n > cap as u64) {
-        return Ok(None);
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > cap {
-            return Ok(None);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Some(body))
 }
 
 /// Checks a fetched document against the issuer the admin gave.

@@ -8,12 +8,8 @@ use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
 
-use super::discovery::read_capped;
 use super::provider::ProviderConfig;
-use super::remote::ProviderError;
-
-/// The largest token-endpoint answer read (an error is a few hundred bytes).
-const MAX_ANSWER: usize = 16 * 1024;
+use super::remote::{read_capped, transport_error, ProviderError};
 
 /// What the token endpoint made of the made-up code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,12 +56,9 @@ pub async fn probe_token_endpoint(
         ])
         .send()
         .await
-        .map_err(|err| transport(&err))?;
+        .map_err(|err| transport_error(&err))?;
     let status = response.status().as_u16();
-    let body = read_capped(response, MAX_ANSWER)
-        .await
-        .map_err(|err| transport(&err))?
-        .unwrap_or_default();
+    let body = read_capped(response).await?;
     let answer = serde_json::from_slice::<ErrorAnswer>(&body).ok();
     let (error, description) = match answer {
         Some(ErrorAnswer {
@@ -100,14 +93,6 @@ fn random() -> Result<String, ProviderError> {
         .fill(&mut bytes)
         .map_err(|_| ProviderError::Config("no randomness available".into()))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
-}
-
-fn transport(err: &reqwest::Error) -> ProviderError {
-    if err.is_timeout() {
-        ProviderError::Timeout
-    } else {
-        ProviderError::Unreachable
-    }
 }
 
 #[cfg(test)]
