@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::web;
 
+use super::configure::setting_label;
 use super::{require_admin, COMMAND};
 use crate::apps::extract::Verified;
 use crate::apps::{CallResponse, Expand, ExpandLevel, OAuth2Context};
@@ -76,8 +77,12 @@ pub async fn status(
             return Ok(web::Json(CallResponse::ok(text)));
         }
         Err(problems) => {
-            for (_, problem) in problems {
-                text.push_str(&format!("- :x: {}\n", escape(&problem, 300)));
+            for (field, problem) in problems {
+                text.push_str(&format!(
+                    "- :x: {}: {}\n",
+                    setting_label(field),
+                    escape(&problem, 300)
+                ));
             }
             text.push_str(&format!(
                 "\nThe stored settings are not usable: run `/{COMMAND} configure`. Live checks skipped."
@@ -98,6 +103,9 @@ pub async fn status(
             scopes => code(scopes),
         }
     ));
+    if let Some(url) = &config.calendar_url {
+        text.push_str(&format!("- Calendar list URL: {}\n", code(url.as_str())));
+    }
 
     text.push_str("\n#### Live checks\n");
     let budget = state
