@@ -536,6 +536,30 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_is_escaped_in_messages_and_plain_on_pages() {
+        let err = ProviderError::refused("access_denied", Some("[Retry](https://evil.example)"));
+        assert_eq!(
+            err.to_string(),
+            "the provider refused: access\\_denied (\\[Retry\\]\\(https:\u{200B}//evil\\.example\\))"
+        );
+        assert_eq!(
+            err.plain(),
+            "the provider refused: access_denied ([Retry](https://evil.example))"
+        );
+    }
+
+    #[test]
+    fn expiry_arithmetic_on_provider_numbers_never_panics() {
+        let now = Utc::now();
+        let hour = expiry_after(now, Duration::from_secs(3600)).expect("an hour");
+        assert_eq!((hour - now).num_seconds(), 3600);
+        for absurd in [10u64.pow(15), u64::MAX] {
+            let err = expiry_after(now, Duration::from_secs(absurd)).expect_err("absurd");
+            assert!(err.to_string().contains("expires_in"), "{err}");
+        }
+    }
+
+    #[test]
     fn identities_read_oidc_and_github_shapes() {
         let oidc = Identity::from_userinfo(&serde_json::json!({
             "sub": "123", "name": "Ada Lovelace", "email": "ada@example.com", "preferred_username": "ada"
