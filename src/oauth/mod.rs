@@ -8,11 +8,17 @@
 //!   rejected, stored back, cleared when dead; what any command calls;
 //! - [`refresh`]: one refresh per user at a time, across concurrent calls;
 //! - [`token`]: the stored token's JSON shape (golang.org/x/oauth2's `Token`);
-//! - [`pkce`]: the PKCE verifier, derived from the OAuth2 state.
+//! - [`pkce`]: the PKCE verifier, derived from the OAuth2 state;
+//! - [`discovery`]: the endpoints found from an issuer (`configure --issuer`);
+//! - [`probe`]: the client credentials checked without a user (`status`);
+//! - [`calendar`]: the Google Calendar list `info` shows.
 
+pub mod calendar;
 pub mod client;
 pub mod config;
+pub mod discovery;
 pub mod pkce;
+pub mod probe;
 pub mod refresh;
 pub mod token;
 pub mod user_token;
