@@ -33,7 +33,7 @@ pub struct Discovered {
     /// `revocation_endpoint`, if any.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub revoke_url: String,
-    /// [`DEFAULT_SCOPES`] limited to `scopes_supported`, space-separated.
+    /// `DEFAULT_SCOPES` limited to `scopes_supported`, space-separated.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scopes: String,
     /// `authorization_response_iss_parameter_supported` (RFC 9207): every authorization
