@@ -9,7 +9,7 @@ use super::{provider, user_token};
 use crate::apps::extract::Verified;
 use crate::apps::CallResponse;
 use crate::error::AppError;
-use crate::oauth::user_token::CallError;
+use crate::oauth::user_token::ProviderCallError;
 use crate::oauth::{calendar, client, StoredToken};
 use crate::startup::AppState;
 
@@ -63,7 +63,7 @@ pub async fn info(
         match listed {
             Ok(calendars) => text.push_str(&calendars.value.describe()),
             // The provider failed this request only: the account is shown, the token stays.
-            Err(CallError::Request(err)) => {
+            Err(ProviderCallError::Request(err)) => {
                 text.push_str(&format!("Your calendars could not be read: {err}."))
             }
             Err(err) => return Err(AppError::user_call("Could not read your calendars")(err)),
