@@ -32,11 +32,12 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The CallResponse; panics on a client-side refusal.
+    /// The CallResponse; panics on a client-side refusal (naming the command, not its
+    /// arguments: they may hold a secret).
     pub fn response(self, line: &str) -> Value {
         match self {
             Outcome::Response(r) => r,
-            Outcome::Refused(e) => panic!("the client refused {line:?}: {e}"),
+            Outcome::Refused(e) => panic!("the client refused {:?}: {e}", command_words(line)),
         }
     }
 }
@@ -203,6 +204,14 @@ fn app_of(bindings: &[Value], line: &str) -> String {
         .and_then(|b| b["app_id"].as_str())
         .unwrap_or(name)
         .to_owned()
+}
+
+/// The command's words before its first flag.
+fn command_words(line: &str) -> String {
+    line.split_whitespace()
+        .take_while(|w| !w.starts_with("--"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `/command/<word>/<word>…` for the command's words before its first flag.

@@ -11,4 +11,5 @@ mod stack;
 mod story;
 mod tap;
 
+mod configure;
 mod install;
