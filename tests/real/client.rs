@@ -170,9 +170,7 @@ impl Client {
             // A form with only a source: the webapp overwrites what it fetches with the
             // binding's own form, which has no submit (shared/real-mattermost.md §1).
             Ok(Parsed::Form { form: None, .. }) => {
-                return Outcome::Refused(CommandError(
-                    "No submit call in binding or form.".into(),
-                ))
+                return Outcome::Refused(CommandError("No submit call in binding or form.".into()))
             }
         };
         Outcome::Response(

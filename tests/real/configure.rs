@@ -6,7 +6,8 @@
 
 use serde_json::{json, Value};
 
-use crate::client::Outcome;
+use crate::client::{Client, Outcome};
+use crate::stack::stack;
 use crate::story::{
     complete_url, configure_values, expect_error, expect_ok, kind, Story, APP_ID, COMMAND, SCOPES,
 };
@@ -63,7 +64,13 @@ fn assert_prefilled(form: &Value, oidc: &OidcServer) {
     };
     assert_eq!(value("provider")["value"], "custom", "{form:#}");
     assert_eq!(value("client_id"), want["client_id"], "{form:#}");
-    for name in ["auth_url", "token_url", "userinfo_url", "revoke_url", "scopes"] {
+    for name in [
+        "auth_url",
+        "token_url",
+        "userinfo_url",
+        "revoke_url",
+        "scopes",
+    ] {
         assert_eq!(value(name), want["data"][name], "{name}: {form:#}");
     }
     assert!(
@@ -128,7 +135,8 @@ async fn a_bare_configure_opens_the_prefilled_form_whose_submit_stores() {
 async fn a_regular_users_configure_is_refused_and_nothing_is_stored() {
     let story = Story::installed().await;
     let oidc = story.oidc(std::time::Duration::from_secs(300)).await;
-    let user = story.user("carol").await;
+    // The regular user the script created.
+    let user = Client::new(stack().user.clone());
     assert_eq!(user.command_labels(APP_ID).await, ["connect", "help"]);
 
     // The webapp has no such sub-command for them.

@@ -14,7 +14,10 @@ async fn a_wrong_jwt_secret_fails_the_install_and_the_right_one_installs() {
     assert!(text.contains("/ping"), "the error names the ping: {text}");
     let ping = story.tap.last("/ping");
     assert!(ping.has_jwt, "the plugin signs the ping");
-    assert_eq!(ping.status, 401, "the app refuses a JWT signed with another secret");
+    assert_eq!(
+        ping.status, 401,
+        "the app refuses a JWT signed with another secret"
+    );
     let (status, _) = story
         .admin
         .request("GET", &format!("{APPS_API}/apps/{APP_ID}"), None)
@@ -31,7 +34,11 @@ async fn a_wrong_jwt_secret_fails_the_install_and_the_right_one_installs() {
         .await;
     assert_eq!(status, 200, "{app}");
     let log = story.tap.log();
-    assert!(log.iter().any(|e| e.path == "/ping"), "{:?}", story.tap.paths());
+    assert!(
+        log.iter().any(|e| e.path == "/ping"),
+        "{:?}",
+        story.tap.paths()
+    );
     for exchange in log.iter().filter(|e| e.method == "POST") {
         assert!(exchange.has_jwt, "{} came without a JWT", exchange.path);
         assert_eq!(exchange.status, 200, "{exchange:#?}");

@@ -12,4 +12,5 @@ mod story;
 mod tap;
 
 mod configure;
+mod connect;
 mod install;

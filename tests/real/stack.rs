@@ -57,8 +57,6 @@ pub struct Stack {
     pub team_id: String,
     /// A channel of that team, with the admin and the user in it.
     pub channel_id: String,
-    /// The server's log file.
-    pub server_log: PathBuf,
 }
 
 /// The script's child process, kept for the life of the test binary.

@@ -39,7 +39,11 @@ pub fn expect_ok(response: &Value) -> String {
 
 /// Asserts an `error` response; its text.
 pub fn expect_error(response: &Value) -> String {
-    assert_eq!(kind(response), "error", "expected an error, got {response:#}");
+    assert_eq!(
+        kind(response),
+        "error",
+        "expected an error, got {response:#}"
+    );
     response["text"].as_str().unwrap_or("").to_owned()
 }
 
@@ -105,7 +109,9 @@ impl Story {
         let consent = self.admin.command(&line).await.response(&line);
         assert_eq!(kind(&consent), "form", "{consent:#}");
         let form = &consent["form"];
-        let fields = form["fields"].as_array().expect("the consent form's fields");
+        let fields = form["fields"]
+            .as_array()
+            .expect("the consent form's fields");
         let field = |name: &str| {
             fields
                 .iter()
@@ -164,7 +170,13 @@ impl Story {
                     .map(|b| b["form"]["source"].clone())
                     .unwrap_or_else(|| panic!("no configure binding: {bindings:#?}"));
                 let r = client
-                    .call(APP_ID, "/command/hello-oauth2-rs/configure", &source, json!({}), None)
+                    .call(
+                        APP_ID,
+                        "/command/hello-oauth2-rs/configure",
+                        &source,
+                        json!({}),
+                        None,
+                    )
                     .await;
                 assert_eq!(kind(&r), "form", "{r:#}");
                 r["form"].clone()

@@ -101,9 +101,12 @@ impl Tap {
 
     /// The last request to `path`.
     pub fn last(&self, path: &str) -> Exchange {
-        self.to(path)
-            .pop()
-            .unwrap_or_else(|| panic!("the plugin never called {path}; it called {:?}", self.paths()))
+        self.to(path).pop().unwrap_or_else(|| {
+            panic!(
+                "the plugin never called {path}; it called {:?}",
+                self.paths()
+            )
+        })
     }
 
     /// The paths called so far.
