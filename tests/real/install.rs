@@ -41,6 +41,16 @@ async fn a_wrong_jwt_secret_fails_the_install_and_the_right_one_installs() {
     );
     for exchange in log.iter().filter(|e| e.method == "POST") {
         assert!(exchange.has_jwt, "{} came without a JWT", exchange.path);
-        assert_eq!(exchange.status, 200, "{exchange:#?}");
+        assert_eq!(
+            exchange.status, 200,
+            "{}: {}",
+            exchange.path, exchange.status
+        );
     }
+    let on_install = story.tap.last("/install");
+    assert_eq!(
+        on_install.jwt_claims["acting_user_id"],
+        serde_json::json!(story.admin.user.id),
+        "the JWT names the admin who installed"
+    );
 }

@@ -7,6 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use serde_json::Value;
 
 /// One request the plugin made to the app.
@@ -18,6 +20,8 @@ pub struct Exchange {
     pub path: String,
     /// Whether it carried `Mattermost-App-Authorization: Bearer <JWT>`.
     pub has_jwt: bool,
+    /// That JWT's claims, decoded but not verified (the app verifies it).
+    pub jwt_claims: Value,
     /// The request body, parsed (`Null` when not JSON).
     pub request: Value,
     /// The app's status.
@@ -138,11 +142,17 @@ async fn forward(req: HttpRequest, body: web::Bytes, inner: web::Data<Inner>) ->
             outbound = outbound.header(name.as_str(), value.as_bytes());
         }
     }
-    let has_jwt = req
+    let jwt = req
         .headers()
         .get("Mattermost-App-Authorization")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("Bearer "));
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let has_jwt = jwt.is_some();
+    let jwt_claims = jwt
+        .and_then(|t| t.split('.').nth(1))
+        .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
+        .and_then(|p| serde_json::from_slice(&p).ok())
+        .unwrap_or(Value::Null);
     let request = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let (status, headers, answer) = match outbound.send().await {
         Ok(response) => {
@@ -161,6 +171,7 @@ async fn forward(req: HttpRequest, body: web::Bytes, inner: web::Data<Inner>) ->
         method: req.method().as_str().to_owned(),
         path: req.path().to_owned(),
         has_jwt,
+        jwt_claims,
         request,
         status,
         response: serde_json::from_slice(&answer).unwrap_or(Value::Null),
