@@ -30,16 +30,19 @@ WORKDIR /build
 # 1. Dependencies only: the manifests plus empty crate roots. This layer (and
 #    the compiled dependencies in it) is reused for as long as Cargo.toml and
 #    Cargo.lock do not change, so editing src/ does not rebuild every dependency.
-#    The crate has a library (src/lib.rs) and a binary (src/main.rs). Cargo
-#    refuses a manifest whose declared [[bench]] files are missing, so benches/
-#    comes along (it is small and rarely changes; it is not built here).
+#    The workspace is the app (src/lib.rs, src/main.rs) and the protocol
+#    library crates/mattermost-apps (its src/lib.rs). Cargo refuses a manifest
+#    whose declared [[bench]] files are missing, so benches/ comes along (it is
+#    small and rarely changes; it is not built here).
 COPY Cargo.toml Cargo.lock ./
+COPY crates/mattermost-apps/Cargo.toml ./crates/mattermost-apps/Cargo.toml
 COPY benches ./benches
-RUN mkdir src \
+RUN mkdir src crates/mattermost-apps/src \
  && echo 'fn main() {}' > src/main.rs \
  && : > src/lib.rs \
+ && : > crates/mattermost-apps/src/lib.rs \
  && cargo build --release --locked \
- && rm -rf src
+ && rm -rf src crates/mattermost-apps/src
 
 # 2. The real sources. manifest.json and static/ are needed here too: the
 #    code compiles them in (include_str!/include_bytes!). `touch` makes the
@@ -48,8 +51,9 @@ RUN mkdir src \
 #    would otherwise be taken as up to date and the empty stub shipped).
 COPY manifest.json ./manifest.json
 COPY static ./static
+COPY crates ./crates
 COPY src ./src
-RUN touch src/main.rs src/lib.rs \
+RUN touch src/main.rs src/lib.rs crates/mattermost-apps/src/lib.rs \
  && cargo build --release --locked \
  && install -D -m 0755 target/release/hello-oauth2-rs /out/hello-oauth2-rs
 

@@ -6,7 +6,7 @@
 //! - [`commands`]: this app's calls;
 //! - [`startup`]: [`startup::Application`], used by `main` and by the tests.
 
-pub mod apps;
+pub use mattermost_apps as apps;
 pub mod commands;
 pub mod error;
 pub mod oauth;

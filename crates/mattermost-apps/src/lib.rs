@@ -12,6 +12,7 @@ pub mod jwt;
 pub mod manifest;
 pub mod oauth2;
 pub mod response;
+pub mod secret;
 
 pub use binding::Binding;
 pub use call::{Call, CallRequest};

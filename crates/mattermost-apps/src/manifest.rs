@@ -174,8 +174,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_shared_example_manifest_is_valid() {
-        let text = include_str!("../../manifest.json");
+    fn the_served_manifest_is_valid() {
+        let text = include_str!("../../../manifest.json");
         let manifest: Manifest = serde_json::from_str(text).expect("parse");
         assert_eq!(manifest.validate(), Ok(()));
     }
