@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::stack::{stack, MmUser};
-use crate::support::mattermost::command::{self, CommandError, Parsed};
+use crate::support::mattermost::command::{self, CommandError};
 use crate::support::util::{random_token, within};
 
 /// The Apps plugin's REST API.
@@ -102,26 +102,26 @@ impl Client {
             .collect()
     }
 
-    /// `POST /api/v1/call`: `call` for `app_id` with `values`, as the webapp sends it.
+    /// `POST /api/v1/call`: `call` with `values`, as the webapp sends it. `context` is the
+    /// client's (`app_id`, `location`); the stack's channel and team are added.
     pub async fn call(
         &self,
-        app_id: &str,
-        location: &str,
+        context: Value,
         call: &Value,
         values: Value,
         raw_command: Option<&str>,
     ) -> Value {
         let s = stack();
+        let mut context = match context {
+            Value::Object(map) => map,
+            other => panic!("a call context is an object, not {other}"),
+        };
+        context.insert("channel_id".into(), json!(s.channel_id));
+        context.insert("team_id".into(), json!(s.team_id));
+        context.insert("user_agent".into(), json!("webapp"));
         let mut request = json!({
             "path": call["path"],
-            "context": {
-                "app_id": app_id,
-                "location": location,
-                "channel_id": s.channel_id,
-                "team_id": s.team_id,
-                "user_agent": "webapp",
-                "track_as_submit": true,
-            },
+            "context": context,
             "values": values,
         });
         for key in ["expand", "state"] {
@@ -139,44 +139,60 @@ impl Client {
         body
     }
 
-    /// Runs `line` as the webapp does: walk the bindings by label, take the leaf's form
-    /// (only fields embedded in the binding take flags), fill defaults, refuse a missing
-    /// required field or an unknown flag, and post the form's submit.
+    /// Runs `line` as the webapp does on Enter ([`command::parse`], the port of its
+    /// `app_command_parser`): a refusal sends nothing; a binding form without a submit makes
+    /// the client call the form's source first; otherwise the submit goes out with the
+    /// typed values and the line as `raw_command`.
     pub async fn command(&self, line: &str) -> Outcome {
         let bindings = self.bindings().await;
-        let app_id = app_of(&bindings, line);
-        let location = location_of(line);
-        let (call, values) = match command::resolve(&bindings, line) {
+        let parsed = match command::parse(&bindings, line) {
+            Ok(parsed) => parsed,
             Err(e) => return Outcome::Refused(e),
-            Ok(Parsed::Submit(submit)) => (submit, json!({})),
-            Ok(Parsed::Form {
-                form: Some(form),
-                args,
-                ..
-            }) => {
-                let fields = form["fields"].as_array().cloned().unwrap_or_default();
-                let mut values = match command::parse_values(&fields, &args) {
-                    Ok(v) => v,
-                    Err(e) => return Outcome::Refused(e),
-                };
-                add_defaults(&fields, &mut values);
-                if let Some(missing) = command::missing_required(&fields, &values) {
-                    return Outcome::Refused(CommandError(format!(
-                        "Required fields missing: `{missing}`"
-                    )));
-                }
-                (form["submit"].clone(), values)
+        };
+        if let Some(source) = &parsed.fetch_first {
+            let context = json!({"app_id": app_of(&bindings, line)});
+            let fetched = self.call(context, source, json!({}), None).await;
+            if let Err(e) = command::check_fetched_form(&fetched) {
+                return Outcome::Refused(e);
             }
-            // A form with only a source: the webapp overwrites what it fetches with the
-            // binding's own form, which has no submit (shared/real-mattermost.md §1).
-            Ok(Parsed::Form { form: None, .. }) => {
-                return Outcome::Refused(CommandError("No submit call in binding or form.".into()))
-            }
+        }
+        let submission = match parsed.submission {
+            Ok(submission) => submission,
+            Err(e) => return Outcome::Refused(e),
         };
         Outcome::Response(
-            self.call(&app_id, &location, &call, values, Some(line))
-                .await,
+            self.call(
+                submission.context,
+                &submission.call,
+                submission.values,
+                Some(&submission.raw_command),
+            )
+            .await,
         )
+    }
+
+    /// Sends the submit of `/<command> <sub…>`'s binding with `values`, as the webapp does
+    /// after parsing a line whose fields the shared parser does not port (positional
+    /// arguments, dynamic selects: the built-in `/apps` commands).
+    pub async fn submit_binding(&self, words: &[&str], values: Value) -> Value {
+        let bindings = self.bindings().await;
+        let mut binding = command::find_command(&bindings, words[0])
+            .unwrap_or_else(|| panic!("no /{} command", words[0]));
+        for word in &words[1..] {
+            binding = binding["bindings"]
+                .as_array()
+                .and_then(|b| b.iter().find(|b| b["label"] == *word))
+                .unwrap_or_else(|| panic!("no {word:?} under /{}", words.join(" ")));
+        }
+        let submit = &binding["form"]["submit"];
+        assert!(!submit.is_null(), "/{} has no form submit", words.join(" "));
+        let context = json!({
+            "app_id": binding["app_id"],
+            "location": format!("/command/{}", words.join("/")),
+        });
+        let line = format!("/{} {}", words.join(" "), values_as_words(&values));
+        self.call(context, submit, values, Some(line.trim_end()))
+            .await
     }
 
     /// Submits `form` (as opened in a modal) with `values`.
@@ -185,8 +201,8 @@ impl Client {
             !form["submit"].is_null(),
             "the form has no submit call: {form:#}"
         );
-        self.call(app_id, "/command", &form["submit"], values, None)
-            .await
+        let context = json!({"app_id": app_id, "location": "/command"});
+        self.call(context, &form["submit"], values, None).await
     }
 }
 
@@ -212,29 +228,17 @@ fn command_words(line: &str) -> String {
         .join(" ")
 }
 
-/// `/command/<word>/<word>…` for the command's words before its first flag.
-fn location_of(line: &str) -> String {
-    let words: Vec<&str> = line
-        .trim_start_matches('/')
-        .split_whitespace()
-        .take_while(|w| !w.starts_with("--"))
-        .take(3)
-        .collect();
-    format!("/command/{}", words.join("/"))
-}
-
-/// The webapp sends a field's `value` when the user typed nothing for it
-/// (`addDefaultAndReadOnlyValues`).
-fn add_defaults(fields: &[Value], values: &mut Value) {
-    for field in fields {
-        let Some(name) = field["name"].as_str() else {
-            continue;
-        };
-        let value = &field["value"];
-        if !value.is_null() && values.get(name).is_none() {
-            values[name] = value.clone();
-        }
-    }
+/// The values as the words a user would have typed after the command.
+fn values_as_words(values: &Value) -> String {
+    values
+        .as_object()
+        .map(|o| {
+            o.values()
+                .map(|v| v["value"].as_str().or(v.as_str()).unwrap_or("").to_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
 }
 
 /// A fresh regular user in the stack's team and channel, logged in.

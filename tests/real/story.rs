@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::MutexGuard as AsyncMutexGuard;
 use url::Url;
 
-use crate::client::{new_user, Client, Outcome, APPS_API};
+use crate::client::{new_user, Client, APPS_API};
 use crate::stack::{exclusive, stack};
 use crate::support::app::{new_secret, TestApp};
 use crate::support::e2e::OidcServer;
@@ -103,10 +103,16 @@ impl Story {
     /// Installs the app as the webapp does: `/apps install http <manifest URL>` (the plugin
     /// fetches the manifest and answers with its consent form, opened as a modal), then the
     /// modal's submit with consent, the deploy type the form offers, and the JWT `secret`.
-    /// The consent submit's CallResponse.
+    /// The consent submit's CallResponse. (The URL is a positional argument, which the
+    /// shared parser does not port: the binding's submit is sent with it directly.)
     pub async fn install(&self, secret: &str) -> Value {
-        let line = format!("/apps install http {}", self.manifest_url());
-        let consent = self.admin.command(&line).await.response(&line);
+        let consent = self
+            .admin
+            .submit_binding(
+                &["apps", "install", "http"],
+                json!({"url": self.manifest_url()}),
+            )
+            .await;
         assert_eq!(kind(&consent), "form", "{consent:#}");
         let form = &consent["form"];
         let fields = form["fields"]
@@ -141,9 +147,7 @@ impl Story {
     }
 
     /// Configures `oidc` as the custom provider as the admin would: the bare `configure`
-    /// opens the pre-filled form, whose submit stores. (Until the binding embeds its form,
-    /// a real client cannot open it from the command; the form is then fetched from the
-    /// binding's source, as the stories of `configure` itself do not.)
+    /// opens the pre-filled form, whose submit stores.
     pub async fn configure(&self, oidc: &OidcServer) {
         let form = self.configure_form(&self.admin).await;
         let response = self
@@ -154,34 +158,13 @@ impl Story {
         assert!(text.contains(&complete_url()), "{text}");
     }
 
-    /// The form the bare `configure` opens for `client`.
+    /// The form the bare `configure` opens for `client` (a submit without values answers
+    /// with it; the webapp opens it as a modal).
     pub async fn configure_form(&self, client: &Client) -> Value {
         let line = format!("{COMMAND} configure");
-        match client.command(&line).await {
-            Outcome::Response(r) => {
-                assert_eq!(kind(&r), "form", "{r:#}");
-                r["form"].clone()
-            }
-            Outcome::Refused(_) => {
-                let bindings = client.bindings().await;
-                let source = crate::support::mattermost::command::find_command(&bindings, APP_ID)
-                    .and_then(|c| c["bindings"].as_array())
-                    .and_then(|b| b.iter().find(|b| b["label"] == "configure"))
-                    .map(|b| b["form"]["source"].clone())
-                    .unwrap_or_else(|| panic!("no configure binding: {bindings:#?}"));
-                let r = client
-                    .call(
-                        APP_ID,
-                        "/command/hello-oauth2-rs/configure",
-                        &source,
-                        json!({}),
-                        None,
-                    )
-                    .await;
-                assert_eq!(kind(&r), "form", "{r:#}");
-                r["form"].clone()
-            }
-        }
+        let opened = client.command(&line).await.response(&line);
+        assert_eq!(kind(&opened), "form", "{opened:#}");
+        opened["form"].clone()
     }
 
     /// `connect` as `client`: the target of the Markdown link it answers with, which must be
@@ -252,8 +235,13 @@ async fn uninstall(admin: &Client) {
     if status != 200 {
         return;
     }
-    let line = format!("/apps uninstall {APP_ID}");
-    let response = admin.command(&line).await.response(&line);
+    // The app is a dynamic select, which the shared parser does not port.
+    let response = admin
+        .submit_binding(
+            &["apps", "uninstall"],
+            json!({"app": {"label": APP_ID, "value": APP_ID}}),
+        )
+        .await;
     let text = expect_ok(&response);
     assert!(text.contains("Uninstalled"), "{text}");
 }
