@@ -45,7 +45,7 @@ impl std::fmt::Debug for MmUser {
 pub struct Stack {
     /// `http://127.0.0.1:<port>`.
     pub site_url: String,
-    /// `7.7.0`.
+    /// What the server reports, e.g. `7.7.0`.
     pub server_version: String,
     /// `1.2.2`.
     pub plugin_version: String,
