@@ -5,7 +5,9 @@ go 1.21
 // The server module at a commit of 2024-05-20 (Mattermost 9.9 in development) and the public
 // module tagged the same day (v0.1.3). The module proxy here serves only versions that some
 // published go.mod names, so the public module of the very same commit is not to be had; the
-// v0.1.0 that the server's own go.mod requires is too old to compile it.
+// v0.1.0 that the server's own go.mod requires is too old to compile it. go.sum pins
+// github.com/splitio/go-client/v6 to the hash the server's own go.sum records (the checksum
+// database does not know that version).
 require (
 	github.com/mattermost/mattermost/server/public v0.1.3 // indirect
 	github.com/mattermost/mattermost/server/v8 v8.0.0-20240520151130-4bdd8bb18e47
