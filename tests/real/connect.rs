@@ -303,7 +303,7 @@ async fn an_admin_and_a_user_connecting_at_once_each_get_their_own_token() {
     let frank = story.user("frank").await;
     assert_eq!(
         admin.command_labels(APP_ID).await,
-        ["connect", "configure", "help"]
+        ["connect", "configure", "status", "help"]
     );
     // Both connect links are out (two states pending) before either walk starts.
     let admin_link = story.connect_link(&admin).await;
@@ -328,7 +328,7 @@ async fn an_admin_and_a_user_connecting_at_once_each_get_their_own_token() {
     assert_active(&oidc, &field(&tf, "refresh_token"), &frank.user.username).await;
     assert_eq!(
         admin.command_labels(APP_ID).await,
-        ["info", "disconnect", "configure", "help"]
+        ["info", "disconnect", "configure", "status", "help"]
     );
     assert_eq!(
         frank.command_labels(APP_ID).await,
