@@ -9,6 +9,7 @@ use crate::apps::client::ClientError;
 use crate::apps::CallResponse;
 use crate::commands::COMMAND;
 use crate::oauth::refresh::RefreshError;
+use crate::oauth::user_token::ProviderCallError;
 use crate::oauth::ProviderError;
 
 /// A call that could not be done, and why.
@@ -26,10 +27,11 @@ pub enum AppError {
     #[error("You are not connected yet. Run `/{COMMAND} connect` first.")]
     NotConnected,
     /// Only system admins may do this.
-    #[error("Only system admins can configure the OAuth2 provider.")]
+    #[error("Only system admins can configure or check the OAuth2 provider.")]
     AdminOnly,
-    /// The plugin did not send a context part this call needs (see the manifest's expand).
-    #[error("The call is missing `{0}` in its context; check the app's expand settings.")]
+    /// The plugin did not send a context part this call needs (an install or expand
+    /// problem the user cannot fix: the part is logged, the user is sent to an admin).
+    #[error("Mattermost did not send what this command needs. Ask a system admin to check the app's installation.")]
     MissingContext(&'static str),
     /// Bad form or command input; `fields` are shown next to the form's fields.
     #[error("{message}")]
@@ -58,6 +60,9 @@ pub enum AppError {
     /// A refresh failed at the provider or while storing its result (the old token stays).
     #[error("Could not refresh your token: {0}")]
     Refresh(RefreshError),
+    /// A message for a plain-text page (the plugin's OAuth2 complete page), as it is.
+    #[error("{0}")]
+    Plain(String),
     /// The user must connect again; the text says why.
     #[error("{0} Run `/{COMMAND} connect` to connect again.")]
     Reconnect(String),
@@ -74,13 +79,19 @@ impl AppError {
         move |source| AppError::Mattermost { context, source }
     }
 
-    /// A refresh failure.
+    /// A refresh failure: a dead token asks to reconnect.
     pub fn refresh(err: RefreshError) -> Self {
         match err {
-            RefreshError::Provider(err) if err.is_invalid_grant() => AppError::Reconnect(
-                "The provider no longer accepts your refresh token, so your connection was removed.".into(),
-            ),
+            RefreshError::Dead(why) => AppError::Reconnect(why),
             other => AppError::Refresh(other),
+        }
+    }
+
+    /// A failed provider call as the user, while doing `context`.
+    pub fn user_call(context: &'static str) -> impl FnOnce(ProviderCallError) -> Self {
+        move |err| match err {
+            ProviderCallError::Token(err) => AppError::refresh(err),
+            ProviderCallError::Request(source) => AppError::Provider { context, source },
         }
     }
 
@@ -104,7 +115,12 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        log::info!("call failed: {self}");
+        match self {
+            AppError::MissingContext(part) => log::warn!(
+                "call failed: the context has no `{part}`: check the expand of the manifest and the bindings"
+            ),
+            _ => log::info!("call failed: {self}"),
+        }
         HttpResponse::Ok().json(self.to_response())
     }
 }

@@ -69,7 +69,13 @@ pub struct Settings {
     pub mattermost_site_url: Option<Url>,
     /// Timeout of every outbound request.
     pub http_timeout: Duration,
+    /// The most a call may take, all its outbound requests together: below the plugin's
+    /// 30 s wait for an app's answer, so the user reads the app's error, not the plugin's.
+    pub call_deadline: Duration,
 }
+
+/// The default [`Settings::call_deadline`].
+pub const CALL_DEADLINE: Duration = Duration::from_secs(25);
 
 impl Settings {
     /// Settings for a given secret with every other value at its default; handy in tests.
@@ -80,6 +86,7 @@ impl Settings {
             secret,
             mattermost_site_url: None,
             http_timeout: Duration::from_secs(10),
+            call_deadline: CALL_DEADLINE,
         }
     }
 
@@ -107,6 +114,7 @@ impl Settings {
                 secret,
                 mattermost_site_url: cli.mattermost_site_url,
                 http_timeout: Duration::from_secs(cli.http_timeout),
+                call_deadline: CALL_DEADLINE,
             },
             source,
         ))

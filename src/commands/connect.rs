@@ -8,7 +8,7 @@ use super::provider;
 use crate::apps::extract::Verified;
 use crate::apps::CallResponse;
 use crate::error::AppError;
-use crate::oauth::remote;
+use crate::oauth::client;
 use crate::startup::AppState;
 
 /// `POST /connect`: a Markdown link to the plugin's connect URL.
@@ -41,7 +41,7 @@ pub async fn connect_url(
     if oauth2.complete_url.is_empty() {
         return Err(AppError::MissingContext("oauth2.complete_url"));
     }
-    let url = remote::authorize_url(
+    let url = client::authorize_url(
         &config,
         &oauth2.complete_url,
         oauth_state,

@@ -1,14 +1,18 @@
-//! This app's calls: one file per call, plus the routes and the few helpers they share.
+//! This app's routes: one file per call, `manifest.rs` for what the plugin downloads at
+//! install, `health.rs` for the liveness checks, and the few helpers the calls share.
 
 mod bindings;
 mod complete;
 mod configure;
 mod connect;
+mod deadline;
 mod disconnect;
+mod health;
 mod help;
 mod info;
 mod install;
-mod meta;
+mod manifest;
+mod status;
 
 pub use bindings::{bindings_for, BindingsContext};
 pub use configure::configure_form;
@@ -17,7 +21,7 @@ use actix_web::web;
 
 use crate::apps::{AppsClient, Context, OAuth2Context, User};
 use crate::error::AppError;
-use crate::oauth::ProviderConfig;
+use crate::oauth::{ProviderConfig, UserToken};
 use crate::startup::AppState;
 
 /// The slash command: `/hello-oauth2-rs`.
@@ -43,6 +47,8 @@ pub mod paths {
     pub const DISCONNECT: &str = "/disconnect";
     /// The help command.
     pub const HELP: &str = "/help";
+    /// The status command.
+    pub const STATUS: &str = "/status";
     /// get_oauth2_connect_url.
     pub const OAUTH2_CONNECT: &str = "/oauth2/connect";
     /// on_oauth2_complete.
@@ -52,20 +58,36 @@ pub mod paths {
 }
 
 /// Registers every route: the hot path first, the one pattern (matched by a regex) last.
+/// Every call but `/bindings` (which calls no one) answers within the call deadline.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    let call = |path: &str, handler| {
+        web::resource(path.to_owned())
+            .wrap_fn(deadline::within_deadline)
+            .route(handler)
+    };
     cfg.route(paths::BINDINGS, web::post().to(bindings::bindings))
-        .route("/healthz", web::get().to(meta::healthz))
-        .route("/manifest.json", web::get().to(meta::manifest))
-        .route(paths::PING, web::post().to(meta::ping))
-        .route(paths::INSTALL, web::post().to(install::install))
-        .route(paths::CONFIGURE, web::post().to(configure::configure))
-        .route(paths::CONNECT, web::post().to(connect::connect))
-        .route(paths::OAUTH2_CONNECT, web::post().to(connect::connect_url))
-        .route(paths::OAUTH2_COMPLETE, web::post().to(complete::complete))
-        .route(paths::INFO, web::post().to(info::info))
-        .route(paths::DISCONNECT, web::post().to(disconnect::disconnect))
-        .route(paths::HELP, web::post().to(help::help))
-        .route("/static/{name}", web::get().to(meta::static_asset));
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/manifest.json", web::get().to(manifest::manifest))
+        .route(paths::PING, web::post().to(health::ping))
+        .service(call(paths::INSTALL, web::post().to(install::install)))
+        .service(call(paths::CONFIGURE, web::post().to(configure::configure)))
+        .service(call(paths::CONNECT, web::post().to(connect::connect)))
+        .service(call(
+            paths::OAUTH2_CONNECT,
+            web::post().to(connect::connect_url),
+        ))
+        .service(call(
+            paths::OAUTH2_COMPLETE,
+            web::post().to(complete::complete),
+        ))
+        .service(call(paths::INFO, web::post().to(info::info)))
+        .service(call(
+            paths::DISCONNECT,
+            web::post().to(disconnect::disconnect),
+        ))
+        .service(call(paths::HELP, web::post().to(help::help)))
+        .service(call(paths::STATUS, web::post().to(status::status)))
+        .route("/static/{name}", web::get().to(manifest::static_asset));
 }
 
 /// The acting user, required.
@@ -113,12 +135,29 @@ fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
     match ProviderConfig::from_context(oauth2) {
         Ok(Some(config)) => Ok(config),
         Ok(None) => Err(AppError::NotConfigured),
-        Err(problems) => Err(AppError::Misconfigured(
-            problems
-                .into_iter()
-                .map(|(_, message)| message)
-                .collect::<Vec<_>>()
-                .join("; "),
-        )),
+        Err(problems) => Err(AppError::Misconfigured(configure::describe_problems(
+            &problems,
+        ))),
     }
+}
+
+/// The acting user's token, for calling the provider as them (and refreshing it).
+fn user_token<'a>(
+    state: &'a AppState,
+    ctx: &Context,
+    config: &ProviderConfig,
+) -> Result<UserToken<'a>, AppError> {
+    let session = ctx
+        .acting_user_access_token
+        .as_ref()
+        .filter(|t| !t.is_empty())
+        .ok_or(AppError::MissingContext("acting_user_access_token"))?;
+    Ok(UserToken::new(
+        &state.refresher,
+        &state.http,
+        config,
+        &acting_user(ctx)?.id,
+        site_url(state, ctx)?,
+        session,
+    ))
 }

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod calendar;
 mod commands;
 mod configure;
 mod deploy;
@@ -10,10 +11,13 @@ mod examples;
 mod faults;
 mod flow;
 mod install;
+mod issuer;
 mod logs;
 mod pooling;
+mod providers;
 mod real_provider;
 mod refresh;
 mod replicas;
 mod security;
+mod status;
 mod webapp_validators;

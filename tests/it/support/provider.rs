@@ -1,5 +1,7 @@
 //! A fake OAuth2 provider (authorization code with PKCE S256, refresh with optional
-//! rotation, userinfo, RFC 7009 revocation) with fault injection and counters.
+//! rotation, userinfo, RFC 7009 revocation) with fault injection and counters. It can
+//! also behave like real providers do where they differ from the RFCs: GitHub's token
+//! errors with HTTP 200, Google's revocation that ends the whole grant.
 //!
 //! Who is signed in at the provider is the [`LOGIN_COOKIE`] cookie the [`Browser`] sends
 //! (its Mattermost username by default); authorization is approved automatically unless
@@ -8,7 +10,7 @@
 //! [`Browser`]: crate::support::mattermost::Browser
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
@@ -32,6 +34,10 @@ pub enum Endpoint {
     Userinfo,
     /// `/revoke`.
     Revoke,
+    /// `/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
+    Discovery,
+    /// `/calendar/v3/users/me/calendarList` (Google's calendar list).
+    Calendar,
 }
 
 /// A one-shot fault.
@@ -43,9 +49,24 @@ pub enum Fault {
     Hang(Duration),
     /// HTTP 200 with an HTML body.
     NonJson,
-    /// HTTP 400 `{"error": "invalid_grant"}` (401 at userinfo).
+    /// HTTP 400 `{"error": "invalid_grant"}` (401 at userinfo and the calendar list).
     InvalidGrant,
+    /// Wait this long, then answer as usual.
+    Delay(Duration),
+    /// HTTP 403 with GitHub's rate-limit JSON.
+    Forbidden,
+    /// HTTP 200, JSON, and a body of [`HUGE_BODY`] bytes.
+    Huge,
 }
+
+/// The size of a [`Fault::Huge`] body: far more than any real answer.
+pub const HUGE_BODY: usize = 4 * 1024 * 1024;
+
+/// A [`Fault::Huge`] body: a JSON object whose `name` and `error` fill [`HUGE_BODY`] bytes.
+static HUGE_JSON: LazyLock<web::Bytes> = LazyLock::new(|| {
+    let filler = "x".repeat(HUGE_BODY / 2);
+    web::Bytes::from(json!({"name": filler, "error": filler}).to_string())
+});
 
 /// How often each endpoint was called (faulted calls included).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,6 +83,8 @@ pub struct Counts {
     pub userinfo: usize,
     /// `/revoke`.
     pub revoke: usize,
+    /// The calendar list.
+    pub calendar: usize,
 }
 
 /// Who a login is at the provider.
@@ -96,8 +119,6 @@ pub struct TokenRequest {
     pub grant_type: String,
     /// `basic` or `post` (how the client authenticated), or `none`.
     pub client_auth: String,
-    /// The form parameters, secrets included (for assertions only).
-    pub params: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +160,13 @@ struct PState {
     counts: Counts,
     token_requests: Vec<TokenRequest>,
     revoked_by_request: Vec<String>,
+    /// What `/.well-known/openid-configuration` serves (`None`: 404).
+    discovery: Option<Value>,
+    /// The `iss` sent with codes and errors (RFC 9207), if any.
+    iss: Option<String>,
+    github_errors: bool,
+    revocation_ends_grant: bool,
+    userinfo: Option<Value>,
 }
 
 struct PInner {
@@ -175,6 +203,7 @@ impl Provider {
         let listener =
             std::net::TcpListener::bind("127.0.0.1:0").expect("bind the provider's port");
         let port = listener.local_addr().expect("local address").port();
+        let base_url = format!("http://127.0.0.1:{port}");
         let inner = Arc::new(PInner {
             connections: std::sync::atomic::AtomicUsize::new(0),
             state: Mutex::new(PState {
@@ -192,6 +221,11 @@ impl Provider {
                 counts: Counts::default(),
                 token_requests: Vec::new(),
                 revoked_by_request: Vec::new(),
+                discovery: Some(discovery_document(&base_url)),
+                iss: Some(base_url.clone()),
+                github_errors: false,
+                revocation_ends_grant: false,
+                userinfo: None,
             }),
         });
         let data = web::Data::from(inner.clone());
@@ -203,6 +237,18 @@ impl Provider {
                 .route("/userinfo", web::get().to(userinfo))
                 .route("/userinfo", web::post().to(userinfo))
                 .route("/revoke", web::post().to(revoke))
+                .route(
+                    "/.well-known/openid-configuration",
+                    web::get().to(discovery),
+                )
+                .route(
+                    "/.well-known/oauth-authorization-server",
+                    web::get().to(discovery),
+                )
+                .route(
+                    "/calendar/v3/users/me/calendarList",
+                    web::get().to(calendar_list),
+                )
         })
         .workers(1)
         .disable_signals()
@@ -221,7 +267,7 @@ impl Provider {
         tokio::spawn(server);
         Self {
             inner,
-            base_url: format!("http://127.0.0.1:{port}"),
+            base_url,
             handle,
         }
     }
@@ -245,6 +291,28 @@ impl Provider {
     /// The RFC 7009 revocation endpoint.
     pub fn revoke_url(&self) -> String {
         format!("{}/revoke", self.base_url)
+    }
+    /// Google's calendar list, as the Calendar API serves it.
+    pub fn calendar_url(&self) -> String {
+        format!("{}/calendar/v3/users/me/calendarList", self.base_url)
+    }
+    /// The issuer its discovery document names: the base URL.
+    pub fn issuer(&self) -> &str {
+        &self.base_url
+    }
+    /// Its discovery document, as served unless [`Provider::set_discovery`] replaced it.
+    pub fn discovery_document(&self) -> Value {
+        discovery_document(&self.base_url)
+    }
+    /// Serves `doc` as the discovery document (a JSON string is sent as the raw body), or
+    /// 404 for `None`.
+    pub fn set_discovery(&self, doc: Option<Value>) {
+        self.inner.lock().discovery = doc;
+    }
+    /// The `iss` sent with every code and error from now on (RFC 9207; the issuer by
+    /// default); `None`: no `iss`.
+    pub fn set_iss(&self, iss: Option<&str>) {
+        self.inner.lock().iss = iss.map(str::to_owned);
     }
     /// The client ID it knows.
     pub fn client_id(&self) -> String {
@@ -273,6 +341,36 @@ impl Provider {
     /// Whether a refresh without rotation sends the (same) refresh token back.
     pub fn set_refresh_returns_refresh_token(&self, returns: bool) {
         self.inner.lock().refresh_returns_refresh_token = returns;
+    }
+
+    /// Answers token-endpoint errors as GitHub does: HTTP 200 with an `error` field,
+    /// `incorrect_client_credentials` for a wrong secret, `bad_refresh_token` for a dead
+    /// refresh token.
+    pub fn set_github_errors(&self, github: bool) {
+        self.inner.lock().github_errors = github;
+    }
+
+    /// Revokes as Google does: revoking either token ends the whole grant (the refresh
+    /// token and every access token issued with it), and revoking a token that is already
+    /// dead or unknown answers HTTP 400 `invalid_token`.
+    pub fn set_revocation_ends_grant(&self, ends_grant: bool) {
+        self.inner.lock().revocation_ends_grant = ends_grant;
+    }
+
+    /// Makes `/userinfo` answer this document for every active token.
+    pub fn set_userinfo(&self, doc: Value) {
+        self.inner.lock().userinfo = Some(doc);
+    }
+
+    /// Revokes every token issued so far, as when the user removes the app's access.
+    pub fn revoke_all(&self) {
+        let mut st = self.inner.lock();
+        for grant in st.access.values_mut() {
+            grant.revoked = true;
+        }
+        for grant in st.refresh.values_mut() {
+            grant.revoked = true;
+        }
     }
 
     /// Makes `/authorize` deny with `error=access_denied&error_description=<description>`.
@@ -364,6 +462,21 @@ impl Provider {
     }
 }
 
+/// The discovery document of a provider at `base`; it announces the `iss` parameter.
+fn discovery_document(base: &str) -> Value {
+    json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
+        "revocation_endpoint": format!("{base}/revoke"),
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true
+    })
+}
+
 fn json_response(status: u16, body: Value) -> HttpResponse {
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("a valid status"))
         .content_type("application/json")
@@ -382,6 +495,19 @@ fn oauth_error(status: u16, error: &str, description: &str) -> HttpResponse {
 async fn take_fault(inner: &PInner, endpoint: Endpoint) -> Option<HttpResponse> {
     let fault = inner.lock().faults.get_mut(&endpoint)?.pop_front()?;
     Some(match fault {
+        Fault::Delay(duration) => {
+            tokio::time::sleep(duration).await;
+            return None;
+        }
+        Fault::Forbidden => json_response(
+            403,
+            json!({"message": "API rate limit exceeded for user ID 1.", "documentation_url": "https://docs.github.com/rest"}),
+        ),
+        // Built once and shared: serialising 4 MiB per call made the fake itself slow
+        // enough, in a debug build under load, to trip the app's timeout instead of its cap.
+        Fault::Huge => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(HUGE_JSON.clone()),
         Fault::ServerError => HttpResponse::InternalServerError()
             .content_type("text/plain")
             .body("internal server error"),
@@ -392,7 +518,7 @@ async fn take_fault(inner: &PInner, endpoint: Endpoint) -> Option<HttpResponse> 
         Fault::NonJson => HttpResponse::Ok()
             .content_type("text/html")
             .body("<html><body>Service temporarily unavailable</body></html>"),
-        Fault::InvalidGrant if endpoint == Endpoint::Userinfo => {
+        Fault::InvalidGrant if matches!(endpoint, Endpoint::Userinfo | Endpoint::Calendar) => {
             HttpResponse::Unauthorized().finish()
         }
         Fault::InvalidGrant => oauth_error(400, "invalid_grant", "injected invalid_grant"),
@@ -410,12 +536,15 @@ fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
         })
 }
 
-fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> HttpResponse {
+fn redirect_with(redirect_uri: &str, params: &[(&str, &str)], iss: Option<&str>) -> HttpResponse {
     let mut url = url::Url::parse(redirect_uri).expect("registered redirect URIs parse");
     {
         let mut query = url.query_pairs_mut();
         for (k, v) in params {
             query.append_pair(k, v);
+        }
+        if let Some(iss) = iss {
+            query.append_pair("iss", iss);
         }
     }
     HttpResponse::Found()
@@ -440,6 +569,7 @@ async fn authorize(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
         return redirect_with(
             &redirect_uri,
             &[("error", "unsupported_response_type"), ("state", &state)],
+            st.iss.as_deref(),
         );
     }
     if get("code_challenge").is_empty() || get("code_challenge_method") != "S256" {
@@ -450,6 +580,7 @@ async fn authorize(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
                 ("error_description", "PKCE with S256 is required"),
                 ("state", &state),
             ],
+            st.iss.as_deref(),
         );
     }
     if let Some(description) = st.deny.clone() {
@@ -460,6 +591,7 @@ async fn authorize(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
                 ("error_description", &description),
                 ("state", &state),
             ],
+            st.iss.as_deref(),
         );
     }
     let login = cookie(&req, LOGIN_COOKIE).unwrap_or_else(|| "default".into());
@@ -478,6 +610,7 @@ async fn authorize(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
     redirect_with(
         &redirect_uri,
         &[("code", &code), ("state", &state), ("scope", &scope)],
+        st.iss.as_deref(),
     )
 }
 
@@ -515,9 +648,10 @@ fn client_auth(
 
 fn issue(st: &mut PState, login: &str, scope: &str, refresh: Option<String>) -> Value {
     let access = random_token("at_", 24);
-    let expires_at = st
-        .expires_in
-        .map(|s| Utc::now() + chrono::Duration::seconds(s));
+    // An absurd `expires_in` (tests send some) means "never" here.
+    let expires_at = st.expires_in.and_then(|s| {
+        chrono::Duration::try_seconds(s).and_then(|d| Utc::now().checked_add_signed(d))
+    });
     st.access.insert(
         access.clone(),
         AccessGrant {
@@ -563,8 +697,23 @@ async fn token(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) -> 
     st.token_requests.push(TokenRequest {
         grant_type: grant_type.clone(),
         client_auth: auth.unwrap_or("none").to_owned(),
-        params: params.clone(),
     });
+    let github = st.github_errors;
+    // GitHub answers every token-endpoint error with HTTP 200, in its own words.
+    let oauth_error = |status: u16, error: &str, description: &str| match (github, error) {
+        (false, _) => oauth_error(status, error, description),
+        (true, "invalid_client") => oauth_error(
+            200,
+            "incorrect_client_credentials",
+            "The client_id and/or client_secret passed are incorrect.",
+        ),
+        (true, "invalid_grant") if grant_type == "refresh_token" => oauth_error(
+            200,
+            "bad_refresh_token",
+            "The refresh token passed is incorrect or expired.",
+        ),
+        (true, _) => oauth_error(200, error, description),
+    };
     if auth.is_none() {
         return oauth_error(401, "invalid_client", "client authentication failed");
     }
@@ -630,6 +779,44 @@ async fn token(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) -> 
     }
 }
 
+/// The user's calendars: their own (primary) and a shared one whose name is Markdown.
+async fn calendar_list(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
+    inner.lock().counts.calendar += 1;
+    if let Some(response) = take_fault(&inner, Endpoint::Calendar).await {
+        return response;
+    }
+    let token = req
+        .headers()
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    let st = inner.lock();
+    let Some(grant) = st
+        .access
+        .get(&token)
+        .filter(|a| !a.revoked && a.expires_at.is_none_or(|e| e > Utc::now()))
+    else {
+        return json_response(
+            401,
+            json!({"error": {"code": 401, "message": "Invalid Credentials", "status": "UNAUTHENTICATED"}}),
+        );
+    };
+    let id = Identity::of(&grant.login);
+    json_response(
+        200,
+        json!({
+            "kind": "calendar#calendarList",
+            "items": [
+                {"id": id.email, "summary": id.email, "primary": true, "accessRole": "owner"},
+                {"id": "team@group.calendar.example", "summary": "Team",
+                 "summaryOverride": "[Team](https://evil.example) @all", "accessRole": "reader"}
+            ]
+        }),
+    )
+}
+
 async fn userinfo(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
     inner.lock().counts.userinfo += 1;
     if let Some(response) = take_fault(&inner, Endpoint::Userinfo).await {
@@ -649,6 +836,9 @@ async fn userinfo(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
         .get(&token)
         .filter(|a| !a.revoked && a.expires_at.is_none_or(|e| e > Utc::now()));
     match active {
+        Some(_) if st.userinfo.is_some() => {
+            json_response(200, st.userinfo.clone().unwrap_or_default())
+        }
         Some(grant) => {
             let id = Identity::of(&grant.login);
             json_response(
@@ -680,6 +870,9 @@ async fn revoke(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) ->
         return oauth_error(400, "invalid_request", "token is required");
     }
     st.revoked_by_request.push(token.clone());
+    if st.revocation_ends_grant {
+        return revoke_grant(&mut st, &token);
+    }
     if let Some(grant) = st.refresh.get_mut(&token) {
         grant.revoked = true;
         for access in st.access.values_mut() {
@@ -691,5 +884,43 @@ async fn revoke(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) ->
         grant.revoked = true;
     }
     // RFC 7009: 200 whether or not the token was known.
+    HttpResponse::Ok().finish()
+}
+
+async fn discovery(inner: web::Data<PInner>) -> HttpResponse {
+    if let Some(response) = take_fault(&inner, Endpoint::Discovery).await {
+        return response;
+    }
+    let Some(doc) = inner.lock().discovery.clone() else {
+        return HttpResponse::NotFound().finish();
+    };
+    match doc {
+        Value::String(body) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(body),
+        doc => json_response(200, doc),
+    }
+}
+
+/// Google's revocation: either token ends its whole grant; a dead or unknown token is a 400.
+fn revoke_grant(st: &mut PState, token: &str) -> HttpResponse {
+    let lineage = match (st.refresh.get(token), st.access.get(token)) {
+        (Some(grant), _) if !grant.revoked => Some(token.to_owned()),
+        (_, Some(grant)) if !grant.revoked => grant.refresh.clone(),
+        _ => return oauth_error(400, "invalid_token", "Token expired or revoked"),
+    };
+    if let Some(grant) = st.access.get_mut(token) {
+        grant.revoked = true;
+    }
+    if let Some(lineage) = lineage {
+        if let Some(grant) = st.refresh.get_mut(&lineage) {
+            grant.revoked = true;
+        }
+        for access in st.access.values_mut() {
+            if access.refresh.as_deref() == Some(lineage.as_str()) {
+                access.revoked = true;
+            }
+        }
+    }
     HttpResponse::Ok().finish()
 }

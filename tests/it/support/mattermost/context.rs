@@ -1,10 +1,11 @@
-//! Building a call's context from its expand (spec §4), over `serde_json::Value`.
+//! Building a call's context from its expand, over `serde_json::Value`.
 
 use serde_json::{json, Map, Value};
 
 use super::state::State;
 
-/// What the client sent that survives the plugin's rebuild (HEAD behaviour, §4.1).
+/// What the client sends beside the IDs. The plugin v1.2.2, which this emulates, passes
+/// none of it to the app (see [`build_context`]); its HEAD keeps `user_agent`.
 #[derive(Debug, Clone, Default)]
 pub struct ClientContext {
     /// `webapp` / `mobile`.
@@ -21,7 +22,7 @@ enum Level {
     All,
 }
 
-/// The keys in the plugin's expansion order (§4.2).
+/// The keys in the plugin's expansion order.
 const ORDER: [&str; 13] = [
     "acting_user_access_token",
     "acting_user",
@@ -104,7 +105,8 @@ pub fn build_context(
     developer_mode: bool,
     acting_user_id: Option<&str>,
     expand: Option<&Value>,
-    client: &ClientContext,
+    // Kept for the plugin's HEAD, which passes `user_agent` on; v1.2.2 drops it.
+    _client: &ClientContext,
 ) -> Result<Value, String> {
     let app = st
         .app
@@ -122,14 +124,11 @@ pub fn build_context(
         }
     }
 
+    // v1.2.2 blanks the whole client part of the context before calling the app
+    // (`server/proxy/expand.go`: `e.Context.UserAgentContext = apps.UserAgentContext{}`),
+    // so `app_id` is empty and `user_agent`/`track_as_submit` are gone (tests/real shows it).
     let mut ctx = Map::new();
     ctx.insert("app_id".into(), json!(""));
-    if let Some(agent) = &client.user_agent {
-        ctx.insert("user_agent".into(), json!(agent));
-    }
-    if client.track_as_submit {
-        ctx.insert("track_as_submit".into(), json!(true));
-    }
     ctx.insert("mattermost_site_url".into(), json!(site_url));
     if developer_mode {
         ctx.insert("developer_mode".into(), json!(true));

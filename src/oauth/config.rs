@@ -8,6 +8,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::calendar::{GOOGLE_CALENDAR_LIST, GOOGLE_CALENDAR_SCOPE};
+use super::discovery::Discovered;
 use crate::apps::OAuth2Context;
 use crate::secret::Secret;
 
@@ -59,6 +61,14 @@ impl ProviderKind {
         }
     }
 
+    /// The provider as named inside a sentence: "Google", or "the provider" for `custom`.
+    pub fn in_sentence(self) -> &'static str {
+        match self {
+            ProviderKind::Custom => "the provider",
+            other => other.label(),
+        }
+    }
+
     /// The preset endpoints and scopes; `None` for `custom`.
     pub fn preset(self) -> Option<&'static Preset> {
         PRESETS.iter().find(|p| p.kind == self)
@@ -97,6 +107,11 @@ pub struct Preset {
     pub userinfo_url: &'static str,
     /// RFC 7009 revocation endpoint, if the provider has a standard one.
     pub revoke_url: Option<&'static str>,
+    /// Revoking either token ends the whole grant, so `disconnect` sends one request:
+    /// Google documents it; GitLab (Doorkeeper) keeps both tokens in one record.
+    pub revokes_grant: bool,
+    /// Where a user removes the app's access by hand, as a phrase ("at `<url>`").
+    pub manage_access: &'static str,
     /// Space-separated scopes.
     pub scopes: &'static str,
     /// Extra authorize parameters.
@@ -104,7 +119,8 @@ pub struct Preset {
 }
 
 /// The presets. Google asks for offline access (and consent, so a refresh token is issued
-/// again on reconnect); GitHub and Microsoft have no RFC 7009 revocation endpoint.
+/// again on reconnect); GitHub and Microsoft have no RFC 7009 revocation endpoint, so their
+/// users remove the app's access on the provider's own page.
 pub const PRESETS: &[Preset] = &[
     Preset {
         kind: ProviderKind::Google,
@@ -112,6 +128,8 @@ pub const PRESETS: &[Preset] = &[
         token_url: "https://oauth2.googleapis.com/token",
         userinfo_url: "https://openidconnect.googleapis.com/v1/userinfo",
         revoke_url: Some("https://oauth2.googleapis.com/revoke"),
+        revokes_grant: true,
+        manage_access: "at https://myaccount.google.com/connections",
         scopes: "openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/calendar.readonly",
         extra_params: &[("access_type", "offline"), ("prompt", "consent")],
     },
@@ -121,6 +139,8 @@ pub const PRESETS: &[Preset] = &[
         token_url: "https://github.com/login/oauth/access_token",
         userinfo_url: "https://api.github.com/user",
         revoke_url: None,
+        revokes_grant: false,
+        manage_access: "at https://github.com/settings/applications (Authorized OAuth Apps)",
         scopes: "read:user user:email",
         extra_params: &[],
     },
@@ -130,6 +150,8 @@ pub const PRESETS: &[Preset] = &[
         token_url: "https://gitlab.com/oauth/token",
         userinfo_url: "https://gitlab.com/oauth/userinfo",
         revoke_url: Some("https://gitlab.com/oauth/revoke"),
+        revokes_grant: true,
+        manage_access: "at https://gitlab.com/-/user_settings/applications",
         scopes: "openid profile email read_user",
         extra_params: &[],
     },
@@ -139,17 +161,23 @@ pub const PRESETS: &[Preset] = &[
         token_url: "https://login.microsoftonline.com/common/oauth2/v2.0/token",
         userinfo_url: "https://graph.microsoft.com/oidc/userinfo",
         revoke_url: None,
+        revokes_grant: false,
+        manage_access: "at https://account.live.com/consent/Manage for a personal account, or at https://myapplications.microsoft.com for a work or school account",
         scopes: "openid profile email offline_access User.Read",
         extra_params: &[],
     },
 ];
 
-/// What the admin chose, stored as `OAuth2App.data`. Blank URLs and scopes mean "the
-/// preset's", so switching providers never keeps another provider's endpoints.
+/// What the admin chose, stored as `OAuth2App.data`. Blank URLs mean "the issuer's, else
+/// the preset's" and blank scopes "the preset's, else the issuer's", so switching providers
+/// never keeps another provider's endpoints.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderSettings {
     /// The provider.
     pub provider: Option<ProviderKind>,
+    /// The OpenID Connect / RFC 8414 issuer whose discovery document gave `discovered`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub issuer: String,
     /// Authorize endpoint override.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub auth_url: String,
@@ -165,17 +193,28 @@ pub struct ProviderSettings {
     /// Space-separated scopes override.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scopes: String,
+    /// Google's calendar list override (`info` lists the user's calendars).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub calendar_url: String,
+    /// What the issuer's discovery document gave when `configure` fetched it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovered: Option<Discovered>,
 }
 
 impl ProviderSettings {
-    /// Reads the settings from `context.oauth2.data`; defaults when absent or unreadable.
-    pub fn from_context(oauth2: &OAuth2Context) -> Self {
-        oauth2
-            .app
-            .data
-            .as_ref()
-            .and_then(|data| Self::deserialize(data).ok())
-            .unwrap_or_default()
+    /// Reads the settings from `context.oauth2.data`: `Ok(None)` when none are stored,
+    /// `Err` when what is stored is not settings this app wrote (or names no provider).
+    /// Never a guess: reading other settings as Google's would send the stored client to
+    /// the wrong provider.
+    pub fn from_context(oauth2: &OAuth2Context) -> Result<Option<Self>, String> {
+        let Some(data) = oauth2.app.data.as_ref().filter(|d| !d.is_null()) else {
+            return Ok(None);
+        };
+        match Self::deserialize(data) {
+            Ok(settings) if settings.provider.is_some() => Ok(Some(settings)),
+            Ok(_) => Err("they name no provider".into()),
+            Err(err) => Err(format!("they cannot be read: {err}")),
+        }
     }
 
     /// Checks the settings and resolves them against the preset. Errors name the field.
@@ -187,6 +226,20 @@ impl ProviderSettings {
         let mut errors = Vec::new();
         let kind = self.provider.unwrap_or(ProviderKind::Google);
         let preset = kind.preset();
+        let found = self.discovered.as_ref();
+        // The issuer's endpoints replace the preset's (a self-managed GitLab, a tenant).
+        let default = |discovered: fn(&Discovered) -> &str, preset: Option<&'static str>| {
+            found.map(discovered).or(preset)
+        };
+        // A preset's scopes suit all its instances (Microsoft's bring `offline_access`).
+        let scopes = if self.scopes.trim().is_empty() {
+            preset
+                .map(|p| p.scopes)
+                .or(found.map(|d| d.scopes.as_str()))
+                .unwrap_or("")
+        } else {
+            self.scopes.as_str()
+        };
         let mut url = |field: &'static str, given: &str, preset: Option<&str>, required: bool| {
             let text = if given.is_empty() {
                 preset.unwrap_or("")
@@ -197,7 +250,7 @@ impl ProviderSettings {
                 if required {
                     errors.push((
                         field,
-                        format!("{field} is required for a {} provider", kind.as_str()),
+                        format!("required for the {} provider", kind.as_str()),
                     ));
                 }
                 return None;
@@ -210,36 +263,47 @@ impl ProviderSettings {
                 }
             }
         };
-        let auth_url = url("auth_url", &self.auth_url, preset.map(|p| p.auth_url), true);
+        let auth_url = url(
+            "auth_url",
+            &self.auth_url,
+            default(|d| &d.auth_url, preset.map(|p| p.auth_url)),
+            true,
+        );
         let token_url = url(
             "token_url",
             &self.token_url,
-            preset.map(|p| p.token_url),
+            default(|d| &d.token_url, preset.map(|p| p.token_url)),
             true,
         );
         let userinfo_url = url(
             "userinfo_url",
             &self.userinfo_url,
-            preset.map(|p| p.userinfo_url),
+            default(|d| &d.userinfo_url, preset.map(|p| p.userinfo_url)),
             false,
         );
         let revoke_url = url(
             "revoke_url",
             &self.revoke_url,
-            preset.and_then(|p| p.revoke_url),
+            default(|d| &d.revoke_url, preset.and_then(|p| p.revoke_url)),
+            false,
+        );
+
+        // Google's calendars are listed when a calendar scope is asked for.
+        let calendar_scope = scopes
+            .split_whitespace()
+            .any(|s| s.starts_with(GOOGLE_CALENDAR_SCOPE));
+        let calendar_url = url(
+            "calendar_url",
+            &self.calendar_url,
+            (kind == ProviderKind::Google && calendar_scope).then_some(GOOGLE_CALENDAR_LIST),
             false,
         );
         if client_id.trim().is_empty() {
-            errors.push(("client_id", "client_id is required".to_owned()));
+            errors.push(("client_id", "required".to_owned()));
         }
         if client_secret.is_empty() {
-            errors.push(("client_secret", "client_secret is required".to_owned()));
+            errors.push(("client_secret", "required".to_owned()));
         }
-        let scopes = if self.scopes.trim().is_empty() {
-            preset.map(|p| p.scopes).unwrap_or("")
-        } else {
-            self.scopes.as_str()
-        };
         match (auth_url, token_url) {
             (Some(auth_url), Some(token_url)) if errors.is_empty() => Ok(ProviderConfig {
                 kind,
@@ -249,8 +313,11 @@ impl ProviderSettings {
                 token_url,
                 userinfo_url,
                 revoke_url,
+                calendar_url,
                 scopes: scopes.split_whitespace().map(str::to_owned).collect(),
                 extra_params: preset.map(|p| p.extra_params).unwrap_or(&[]),
+                issuer: (!self.issuer.is_empty()).then(|| self.issuer.clone()),
+                iss_required: found.is_some_and(|d| d.iss_required),
             }),
             _ => Err(errors),
         }
@@ -274,10 +341,16 @@ pub struct ProviderConfig {
     pub userinfo_url: Option<Url>,
     /// Revocation endpoint, if known.
     pub revoke_url: Option<Url>,
+    /// Google's calendar list, listed by `info` (Google only).
+    pub calendar_url: Option<Url>,
     /// Scopes to request.
     pub scopes: Vec<String>,
     /// Extra authorize parameters.
     pub extra_params: &'static [(&'static str, &'static str)],
+    /// The issuer, when configured by it: the `iss` an authorization response must carry.
+    pub issuer: Option<String>,
+    /// The issuer sends `iss` with every authorization response (RFC 9207).
+    pub iss_required: bool,
 }
 
 impl ProviderConfig {
@@ -290,9 +363,13 @@ impl ProviderConfig {
         if oauth2.app.client_id.is_empty() {
             return Ok(None);
         }
-        ProviderSettings::from_context(oauth2)
-            .resolve(&oauth2.app.client_id, &oauth2.app.client_secret)
-            .map(Some)
+        match ProviderSettings::from_context(oauth2) {
+            Ok(Some(settings)) => settings
+                .resolve(&oauth2.app.client_id, &oauth2.app.client_secret)
+                .map(Some),
+            Ok(None) => Err(vec![("provider", "no provider settings are stored".into())]),
+            Err(problem) => Err(vec![("provider", problem)]),
+        }
     }
 }
 
@@ -380,6 +457,57 @@ mod tests {
         oauth2.app.data = Some(serde_json::json!({"provider": "custom"}));
         let problems = ProviderConfig::from_context(&oauth2).expect_err("no endpoints");
         assert_eq!(problems.len(), 2);
+        // Settings this app did not write are an error, never Google's defaults.
+        for data in [
+            None,
+            Some(serde_json::json!({})),
+            Some(serde_json::json!({"provider": "dropbox"})),
+            Some(serde_json::json!("google")),
+        ] {
+            oauth2.app.data = data.clone();
+            let problems = ProviderConfig::from_context(&oauth2).expect_err("unreadable");
+            assert_eq!(problems.len(), 1, "{data:?}");
+            assert_eq!(problems[0].0, "provider", "{data:?}");
+        }
+    }
+
+    #[test]
+    fn an_issuer_replaces_the_preset_endpoints_and_explicit_urls_win() {
+        let discovered = Discovered {
+            auth_url: "https://gitlab.example.com/oauth/authorize".into(),
+            token_url: "https://gitlab.example.com/oauth/token".into(),
+            userinfo_url: String::new(),
+            revoke_url: "https://gitlab.example.com/oauth/revoke".into(),
+            scopes: "openid profile email".into(),
+            iss_required: true,
+        };
+        let settings = ProviderSettings {
+            provider: Some(ProviderKind::Gitlab),
+            issuer: "https://gitlab.example.com".into(),
+            token_url: "https://gitlab.example.com/custom/token".into(),
+            discovered: Some(discovered.clone()),
+            ..Default::default()
+        };
+        let config = settings.resolve("id", &secret()).expect("resolves");
+        assert_eq!(config.auth_url.as_str(), discovered.auth_url);
+        assert_eq!(
+            config.token_url.as_str(),
+            settings.token_url,
+            "explicit wins"
+        );
+        // The issuer has no userinfo endpoint: not gitlab.com's either.
+        assert_eq!(config.userinfo_url, None);
+        assert_eq!(config.scopes.join(" "), "openid profile email read_user");
+        assert_eq!(config.issuer.as_deref(), Some("https://gitlab.example.com"));
+        assert!(config.iss_required);
+        // Custom: the issuer's scopes.
+        let custom = ProviderSettings {
+            provider: Some(ProviderKind::Custom),
+            discovered: Some(discovered),
+            ..Default::default()
+        };
+        let config = custom.resolve("id", &secret()).expect("resolves");
+        assert_eq!(config.scopes.join(" "), "openid profile email");
     }
 
     #[test]

@@ -1,0 +1,16 @@
+//! The stories against the real Mattermost server 7.7 and Apps plugin 1.2.2
+//! (`scripts/real-mattermost`), driven as a user's webapp drives them: bindings from the
+//! plugin, commands parsed over them, calls posted to the plugin, the OAuth2 leg in Chromium.
+//! One story at a time (the server hosts one install of the app); each installs it anew.
+
+#[path = "../it/support/mod.rs"]
+mod support;
+
+mod client;
+mod stack;
+mod story;
+mod tap;
+
+mod configure;
+mod connect;
+mod install;

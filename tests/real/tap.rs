@@ -1,0 +1,189 @@
+//! A recording proxy between the real Apps plugin and the app: the app's `root_url` points
+//! here, so every request the plugin sends (with its real JWT and the context it expanded)
+//! and every answer is kept. What the plugin stored shows in what it expands into the next
+//! call: that is how the stories read stored settings and tokens back through the plugin.
+
+use std::sync::{Arc, Mutex};
+
+use actix_web::dev::ServerHandle;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::Value;
+
+/// One request the plugin made to the app.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// Whether it carried `Mattermost-App-Authorization: Bearer <JWT>`.
+    pub has_jwt: bool,
+    /// That JWT's claims, decoded but not verified (the app verifies it).
+    pub jwt_claims: Value,
+    /// The request body, parsed (`Null` when not JSON).
+    pub request: Value,
+    /// The app's status.
+    pub status: u16,
+    /// The app's answer, parsed (`Null` when not JSON).
+    pub response: Value,
+}
+
+struct Inner {
+    target: Mutex<String>,
+    log: Mutex<Vec<Exchange>>,
+    http: reqwest::Client,
+}
+
+/// The proxy; stopped on drop.
+pub struct Tap {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    inner: Arc<Inner>,
+    handle: ServerHandle,
+}
+
+impl Drop for Tap {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Tap {
+    /// Starts the proxy; [`Tap::forward_to`] sets the app it forwards to.
+    pub fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the tap");
+        let port = listener.local_addr().expect("the tap's address").port();
+        let inner = Arc::new(Inner {
+            target: Mutex::new(String::new()),
+            log: Mutex::new(Vec::new()),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("the tap's client builds"),
+        });
+        let data = web::Data::from(inner.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(4 << 20))
+                .default_service(web::to(forward))
+        })
+        .workers(1)
+        .disable_signals()
+        .listen(listener)
+        .expect("the tap listens")
+        .run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            inner,
+            handle,
+        }
+    }
+
+    /// Forwards to `root_url` from now on.
+    pub fn forward_to(&self, root_url: &str) {
+        *lock(&self.inner.target) = root_url.trim_end_matches('/').to_owned();
+    }
+
+    /// Everything so far, in order.
+    pub fn log(&self) -> Vec<Exchange> {
+        lock(&self.inner.log).clone()
+    }
+
+    /// The requests to `path`, in order.
+    pub fn to(&self, path: &str) -> Vec<Exchange> {
+        self.log().into_iter().filter(|e| e.path == path).collect()
+    }
+
+    /// The last request to `path`.
+    pub fn last(&self, path: &str) -> Exchange {
+        self.to(path).pop().unwrap_or_else(|| {
+            panic!(
+                "the plugin never called {path}; it called {:?}",
+                self.paths()
+            )
+        })
+    }
+
+    /// The paths called so far.
+    pub fn paths(&self) -> Vec<String> {
+        self.log().into_iter().map(|e| e.path).collect()
+    }
+
+    /// Forgets what was recorded.
+    pub fn clear(&self) {
+        lock(&self.inner.log).clear();
+    }
+}
+
+async fn forward(req: HttpRequest, body: web::Bytes, inner: web::Data<Inner>) -> HttpResponse {
+    let target = lock(&inner.target).clone();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| req.path().to_owned());
+    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
+        .unwrap_or(reqwest::Method::GET);
+    let mut outbound = inner
+        .http
+        .request(method, format!("{target}{path_and_query}"))
+        .body(body.to_vec());
+    for (name, value) in req.headers() {
+        if name != "host" && name != "content-length" {
+            outbound = outbound.header(name.as_str(), value.as_bytes());
+        }
+    }
+    let jwt = req
+        .headers()
+        .get("Mattermost-App-Authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let has_jwt = jwt.is_some();
+    let jwt_claims = jwt
+        .and_then(|t| t.split('.').nth(1))
+        .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
+        .and_then(|p| serde_json::from_slice(&p).ok())
+        .unwrap_or(Value::Null);
+    let request = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let (status, headers, answer) = match outbound.send().await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let headers: Vec<(String, Vec<u8>)> = response
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
+                .collect();
+            let bytes = response.bytes().await.unwrap_or_default();
+            (status, headers, bytes.to_vec())
+        }
+        Err(e) => (502, Vec::new(), format!("tap: {e}").into_bytes()),
+    };
+    lock(&inner.log).push(Exchange {
+        method: req.method().as_str().to_owned(),
+        path: req.path().to_owned(),
+        has_jwt,
+        jwt_claims,
+        request,
+        status,
+        response: serde_json::from_slice(&answer).unwrap_or(Value::Null),
+    });
+    let mut reply = HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::BAD_GATEWAY),
+    );
+    for (name, value) in headers {
+        if name != "content-length" && name != "transfer-encoding" && name != "connection" {
+            reply.insert_header((name, value));
+        }
+    }
+    reply.body(answer)
+}
