@@ -11,11 +11,11 @@ use std::hint::black_box;
 
 use actix_web::{test, web, App};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use hello_oauth2_rs::apps::context::{CallContext, SlimContext};
-use hello_oauth2_rs::apps::jwt::{Claims, JwtVerifier};
-use hello_oauth2_rs::apps::{CallRequest, CallResponse, Context};
 use hello_oauth2_rs::commands::{self, bindings_for, BindingsContext};
 use jsonwebtoken::{encode, EncodingKey, Header};
+use mattermost_apps::context::{CallContext, SlimContext};
+use mattermost_apps::jwt::{Claims, JwtVerifier};
+use mattermost_apps::{CallRequest, CallResponse, Context};
 use serde::de::IgnoredAny;
 
 const BODY: &str = include_str!("fixtures/call-request-bindings.json");

@@ -7,11 +7,11 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context as _;
 
-use crate::apps::jwt::JwtVerifier;
-use crate::apps::manifest::{HttpDeploy, Manifest};
 use crate::commands;
 use crate::oauth::{PkceKey, Refresher};
 use crate::settings::Settings;
+use mattermost_apps::jwt::JwtVerifier;
+use mattermost_apps::manifest::{HttpDeploy, Manifest};
 
 /// The manifest template, from the top-level `manifest.json`.
 const MANIFEST: &str = include_str!("../manifest.json");

@@ -13,11 +13,13 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{configure, paths, COMMAND, ICON};
-use crate::apps::binding::location;
-use crate::apps::context::{CallContext, SlimContext, UserRoles};
-use crate::apps::extract::Verified;
-use crate::apps::{Binding, Call, CallRequest, CallResponse, Context, Expand, ExpandLevel, User};
 use crate::oauth::StoredToken;
+use mattermost_apps::binding::location;
+use mattermost_apps::context::{CallContext, SlimContext, UserRoles};
+use mattermost_apps::Verified;
+use mattermost_apps::{
+    Binding, Call, CallRequest, CallResponse, Context, Expand, ExpandLevel, User,
+};
 
 /// The `info` and `disconnect` calls need the token, the provider and a way to store.
 const TOKEN_CALL: Expand = Expand {
@@ -465,8 +467,8 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::apps::jwt::{Claims, JwtVerifier};
-    use crate::apps::CallRequest;
+    use mattermost_apps::jwt::{Claims, JwtVerifier};
+    use mattermost_apps::CallRequest;
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
     const USER: &str = "zc57bxygzewsx75bdghmbntd41";

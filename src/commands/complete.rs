@@ -5,11 +5,11 @@
 use actix_web::web;
 
 use super::{as_acting_user, provider};
-use crate::apps::extract::Verified;
-use crate::apps::CallResponse;
 use crate::error::AppError;
 use crate::oauth::{remote, ProviderError};
 use crate::startup::AppState;
+use mattermost_apps::CallResponse;
+use mattermost_apps::Verified;
 
 /// `POST /oauth2/complete`.
 pub async fn complete(

@@ -6,14 +6,14 @@ use actix_web::web;
 use url::Url;
 
 use super::{as_acting_user, paths, require_admin, COMMAND, ICON};
-use crate::apps::extract::Verified;
-use crate::apps::{
-    Call, CallRequest, CallResponse, Expand, ExpandLevel, Field, FieldType, Form, OAuth2App,
-    OAuth2Context, SelectOption, TextSubtype,
-};
 use crate::error::AppError;
 use crate::oauth::{ProviderKind, ProviderSettings};
 use crate::secret::Secret;
+use mattermost_apps::Verified;
+use mattermost_apps::{
+    Call, CallRequest, CallResponse, Expand, ExpandLevel, Field, FieldType, Form, OAuth2App,
+    OAuth2Context, SelectOption, TextSubtype,
+};
 
 /// Configure needs the admin (required), their token (to store), and the stored client.
 const EXPAND: Expand = Expand {

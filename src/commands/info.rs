@@ -5,12 +5,12 @@ use actix_web::web;
 use chrono::Utc;
 
 use super::{acting_user, as_acting_user, provider, site_url};
-use crate::apps::extract::Verified;
-use crate::apps::{AppsClient, CallResponse, Context};
 use crate::error::AppError;
 use crate::oauth::refresh::RefreshError;
 use crate::oauth::{remote, ProviderConfig, ProviderError, StoredToken};
 use crate::startup::AppState;
+use mattermost_apps::Verified;
+use mattermost_apps::{AppsClient, CallResponse, Context};
 
 /// `POST /info`.
 pub async fn info(

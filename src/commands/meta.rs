@@ -3,9 +3,9 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
 
-use crate::apps::extract::Verified;
-use crate::apps::CallResponse;
 use crate::startup::AppState;
+use mattermost_apps::CallResponse;
+use mattermost_apps::Verified;
 
 /// The app's icon (a 128×128 PNG).
 const ICON_PNG: &[u8] = include_bytes!("../../static/icon.png");

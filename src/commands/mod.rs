@@ -15,10 +15,10 @@ pub use configure::configure_form;
 
 use actix_web::web;
 
-use crate::apps::{AppsClient, Context, OAuth2Context, User};
 use crate::error::AppError;
 use crate::oauth::ProviderConfig;
 use crate::startup::AppState;
+use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
 
 /// The slash command: `/hello-oauth2-rs`.
 pub const COMMAND: &str = "hello-oauth2-rs";

@@ -8,8 +8,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::apps::OAuth2Context;
 use crate::secret::Secret;
+use mattermost_apps::OAuth2Context;
 
 /// The providers the configure form offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::call::CallRequest;
-use super::oauth2::OAuth2App;
+use crate::call_request::CallRequest;
+use crate::oauth2::OAuth2App;
 use crate::secret::Secret;
 
 /// The context of a call.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::call::Call;
+use crate::call::Call;
 
 /// Permissions an app may request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::call::Call;
-use super::form::Form;
+use crate::call::Call;
+use crate::form::Form;
 
 /// The kind of response. An empty or missing type means `ok`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
