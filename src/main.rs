@@ -23,7 +23,7 @@ fn main() {
         SecretSource::File | SecretSource::Generated => {
             // Printed on purpose, once, to the operator's terminal (not through the logger):
             // the admin must paste it at the install consent step.
-            println!("Install in Mattermost with:\n  {install}\nand enter this Outgoing JWT Secret at the consent step:\n  {}", settings.secret.expose());
+            println!("Install in Mattermost with:\n  {install}\nand enter this Outgoing JWT Secret at the consent step:\n  {}", settings.secret.expose_secret());
         }
     }
     if let Err(err) = run(settings) {

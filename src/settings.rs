@@ -135,7 +135,7 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<(AppSecret, SecretSource
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             let secret = AppSecret::generate()
                 .map_err(|_| anyhow::anyhow!("the system random generator failed"))?;
-            write_owner_only(path, secret.expose())
+            write_owner_only(path, secret.expose_secret())
                 .with_context(|| format!("cannot write the secret file {}", path.display()))?;
             Ok((secret, SecretSource::Generated))
         }
@@ -186,7 +186,7 @@ mod tests {
         }
         let (second, source) = Settings::from_cli(cli(&["--secret-file", file])).expect("reused");
         assert_eq!(source, SecretSource::File);
-        assert_eq!(first.secret.expose(), second.secret.expose());
+        assert_eq!(first.secret.expose_secret(), second.secret.expose_secret());
         fs::remove_file(&path).expect("cleanup");
     }
 

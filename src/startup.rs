@@ -86,7 +86,7 @@ impl Application {
     pub fn build_with_listener(settings: Settings, listener: TcpListener) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState::new(&settings)?);
-        let verifier = web::Data::new(JwtVerifier::new(settings.secret.expose().as_bytes()));
+        let verifier = web::Data::new(JwtVerifier::new(settings.secret.expose_secret().as_bytes()));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())

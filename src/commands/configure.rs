@@ -8,7 +8,7 @@ use url::Url;
 use super::{as_acting_user, paths, require_admin, COMMAND, ICON};
 use crate::error::AppError;
 use crate::oauth::{ProviderKind, ProviderSettings};
-use crate::secret::Secret;
+use mattermost_apps::secret::SecretString;
 use mattermost_apps::Verified;
 use mattermost_apps::{
     Call, CallRequest, CallResponse, Expand, ExpandLevel, Field, FieldType, Form, OAuth2App,
@@ -207,7 +207,7 @@ fn read_submission(call: &CallRequest) -> Result<(OAuth2App, ProviderKind), AppE
     };
     let client_id = text("client_id");
     let client_secret = match call.value_str("client_secret") {
-        Some(secret) => Secret::new(secret),
+        Some(secret) => SecretString::from(secret),
         None => stored.app.client_secret.clone(),
     };
     let config = settings

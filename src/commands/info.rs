@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::oauth::refresh::RefreshError;
 use crate::oauth::{remote, ProviderConfig, ProviderError, StoredToken};
 use crate::startup::AppState;
+use mattermost_apps::secret::ExposeSecret;
 use mattermost_apps::Verified;
 use mattermost_apps::{AppsClient, CallResponse, Context};
 
@@ -74,7 +75,7 @@ async fn replaced_or_forget(
     dead: &StoredToken,
 ) -> Option<StoredToken> {
     if let Ok(Some(current)) = mattermost.get_oauth2_user::<StoredToken>().await {
-        if current.access_token != dead.access_token {
+        if current.access_token.expose_secret() != dead.access_token.expose_secret() {
             return Some(current);
         }
     }
@@ -96,7 +97,7 @@ async fn refresh(
     config: &ProviderConfig,
     token: StoredToken,
 ) -> Result<StoredToken, AppError> {
-    if token.refresh_token.is_empty() {
+    if token.refresh_token.expose_secret().is_empty() {
         return Err(AppError::Reconnect(format!(
             "Your {} token has expired and the provider issued no refresh token.",
             config.kind.label()
@@ -114,12 +115,14 @@ async fn refresh(
     let old = token.clone();
     let log_user = user_id.clone();
     let flight = async move {
-        let mattermost = AppsClient::new(&shared_state.http, &site, mm_token.expose());
+        let mattermost = AppsClient::new(&shared_state.http, &site, mm_token.expose_secret());
         // This call's context may predate a refresh by another replica. Refreshing with its
         // (then spent) refresh token would make a provider that detects reuse revoke the
         // whole grant, the other replica's new token included.
         let old = match mattermost.get_oauth2_user::<StoredToken>().await {
-            Ok(Some(current)) if current.access_token != old.access_token => {
+            Ok(Some(current))
+                if current.access_token.expose_secret() != old.access_token.expose_secret() =>
+            {
                 if !current.needs_refresh(Utc::now()) {
                     return Ok(current);
                 }

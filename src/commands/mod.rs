@@ -18,6 +18,7 @@ use actix_web::web;
 use crate::error::AppError;
 use crate::oauth::ProviderConfig;
 use crate::startup::AppState;
+use mattermost_apps::secret::ExposeSecret;
 use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
 
 /// The slash command: `/hello-oauth2-rs`.
@@ -99,12 +100,12 @@ fn as_acting_user<'a>(state: &'a AppState, ctx: &'a Context) -> Result<AppsClien
     let token = ctx
         .acting_user_access_token
         .as_ref()
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.expose_secret().is_empty())
         .ok_or(AppError::MissingContext("acting_user_access_token"))?;
     Ok(AppsClient::new(
         &state.http,
         site_url(state, ctx)?,
-        token.expose(),
+        token.expose_secret(),
     ))
 }
 

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::secret::Secret;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::OAuth2Context;
 
 /// The providers the configure form offers.
@@ -182,7 +182,7 @@ impl ProviderSettings {
     pub fn resolve(
         &self,
         client_id: &str,
-        client_secret: &Secret,
+        client_secret: &SecretString,
     ) -> Result<ProviderConfig, Vec<(&'static str, String)>> {
         let mut errors = Vec::new();
         let kind = self.provider.unwrap_or(ProviderKind::Google);
@@ -232,7 +232,7 @@ impl ProviderSettings {
         if client_id.trim().is_empty() {
             errors.push(("client_id", "client_id is required".to_owned()));
         }
-        if client_secret.is_empty() {
+        if client_secret.expose_secret().is_empty() {
             errors.push(("client_secret", "client_secret is required".to_owned()));
         }
         let scopes = if self.scopes.trim().is_empty() {
@@ -265,7 +265,7 @@ pub struct ProviderConfig {
     /// Client ID.
     pub client_id: String,
     /// Client secret.
-    pub client_secret: Secret,
+    pub client_secret: SecretString,
     /// Authorize endpoint.
     pub auth_url: Url,
     /// Token endpoint.
@@ -325,8 +325,8 @@ fn is_loopback(host: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn secret() -> Secret {
-        Secret::new("s")
+    fn secret() -> SecretString {
+        SecretString::from("s")
     }
 
     #[test]
@@ -357,7 +357,7 @@ mod tests {
             ..Default::default()
         };
         let errors = settings
-            .resolve("", &Secret::default())
+            .resolve("", &SecretString::default())
             .expect_err("incomplete");
         let fields: Vec<_> = errors.iter().map(|(f, _)| *f).collect();
         assert_eq!(

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures::future::{FutureExt, Shared};
+use mattermost_apps::secret::ExposeSecret;
 use ring::digest;
 
 use super::remote::ProviderError;
@@ -52,7 +53,7 @@ impl Refresher {
     where
         F: Future<Output = Outcome> + Send + 'static,
     {
-        let replaces = digest::digest(&digest::SHA256, old.access_token.expose().as_bytes());
+        let replaces = digest::digest(&digest::SHA256, old.access_token.expose_secret().as_bytes());
         let shared = {
             let mut flights = match self.flights.lock() {
                 Ok(guard) => guard,
@@ -100,15 +101,15 @@ impl Refresher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use mattermost_apps::secret::{ExposeSecret, SecretString};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
     fn token(access: &str) -> StoredToken {
         StoredToken {
-            access_token: Secret::new(access),
+            access_token: SecretString::from(access),
             token_type: "Bearer".into(),
-            refresh_token: Secret::new("rt"),
+            refresh_token: SecretString::from("rt"),
             expiry: None,
         }
     }
@@ -133,7 +134,10 @@ mod tests {
         }
         for task in tasks {
             let outcome = task.await.expect("task");
-            assert_eq!(outcome.expect("refreshed").access_token.expose(), "new");
+            assert_eq!(
+                outcome.expect("refreshed").access_token.expose_secret(),
+                "new"
+            );
         }
         assert_eq!(runs.load(Ordering::SeqCst), 1);
 
@@ -141,11 +145,11 @@ mod tests {
         let late = refresher
             .refresh("u1", &token("old"), async { Ok(token("other")) })
             .await;
-        assert_eq!(late.expect("shared").access_token.expose(), "new");
+        assert_eq!(late.expect("shared").access_token.expose_secret(), "new");
         let second = refresher
             .refresh("u2", &token("old"), async { Ok(token("u2-new")) })
             .await;
-        assert_eq!(second.expect("own").access_token.expose(), "u2-new");
+        assert_eq!(second.expect("own").access_token.expose_secret(), "u2-new");
         assert_eq!(refresher.len(), 2);
     }
 
@@ -155,10 +159,10 @@ mod tests {
         let first = refresher
             .refresh("u1", &token("a"), async { Ok(token("b")) })
             .await;
-        assert_eq!(first.expect("first").access_token.expose(), "b");
+        assert_eq!(first.expect("first").access_token.expose_secret(), "b");
         let second = refresher
             .refresh("u1", &token("b"), async { Ok(token("c")) })
             .await;
-        assert_eq!(second.expect("second").access_token.expose(), "c");
+        assert_eq!(second.expect("second").access_token.expose_secret(), "c");
     }
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::call_request::CallRequest;
 use crate::oauth2::OAuth2App;
-use crate::secret::Secret;
+use crate::secret::{self, SecretString};
 
 /// The context of a call.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -39,8 +39,12 @@ pub struct Context {
     #[serde(default)]
     pub bot_user_id: String,
     /// The bot's session token, only when the app has `act_as_bot`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_access_token: Option<Secret>,
+    #[serde(
+        default,
+        serialize_with = "secret::serialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bot_access_token: Option<SecretString>,
     /// The app record, when expanded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<Value>,
@@ -49,8 +53,12 @@ pub struct Context {
     pub acting_user: Option<User>,
     /// A session token for the acting user, when expanded (`act_as_user`). Good for this
     /// request only: the plugin rotates it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acting_user_access_token: Option<Secret>,
+    #[serde(
+        default,
+        serialize_with = "secret::serialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub acting_user_access_token: Option<SecretString>,
     /// The acting user's locale, when expanded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
@@ -231,7 +239,7 @@ pub fn has_role(roles: &str, role: &str) -> bool {
 /// `context.oauth2`: the remote OAuth2 client as last stored by the app (its keys inline,
 /// as Go embeds `OAuth2App`), the plugin's connect/complete URLs, and the acting user's
 /// stored token. The client secret comes with every call that expands `oauth2_app`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OAuth2Context {
     /// As stored with `/oauth2/app` (`remote_root_url`, `client_id`, `client_secret`, `data`).
     #[serde(flatten)]
