@@ -1,14 +1,20 @@
 //! `CallRequest`: the body of every call the plugin sends to the app.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::context::Context;
 use crate::expand::Expand;
+use crate::secret::{KeysOnly, Redacted};
 
 /// The body of every POST from the plugin to the app. `C` is the context type, so a hot path
 /// can deserialise only the context parts it reads.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+///
+/// `Debug` shows the names of the `values` but not their content (a client secret, an
+/// OAuth2 code), and hides `raw_command` (it holds the same values as typed).
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct CallRequest<C = Context> {
     /// The call's path, cleaned by the plugin.
     #[serde(default)]
@@ -34,6 +40,21 @@ pub struct CallRequest<C = Context> {
     /// Text typed so far, for lookups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+}
+
+impl<C: fmt::Debug> fmt::Debug for CallRequest<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallRequest")
+            .field("path", &self.path)
+            .field("expand", &self.expand)
+            .field("state", &self.state)
+            .field("values", &self.values.as_ref().map(KeysOnly))
+            .field("context", &self.context)
+            .field("raw_command", &self.raw_command.as_ref().map(|_| Redacted))
+            .field("selected_field", &self.selected_field)
+            .field("query", &self.query)
+            .finish()
+    }
 }
 
 impl<C> CallRequest<C> {

@@ -2,6 +2,7 @@
 //! every call; only what the call's expand asked for is filled in.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -9,10 +10,11 @@ use serde_json::Value;
 
 use crate::call_request::CallRequest;
 use crate::oauth2::OAuth2App;
-use crate::secret::{self, SecretString};
+use crate::secret::{self, Redacted, SecretString};
 
-/// The context of a call.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// The context of a call. `Debug` hides the app record (it holds the webhook secret) and
+/// the stored OAuth2 token; the session tokens and the client secret are secret strings.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct Context {
     /// Always sent, always `""`: the plugin blanks it.
     #[serde(default)]
@@ -88,6 +90,34 @@ pub struct Context {
     pub oauth2: OAuth2Context,
 }
 
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("app_id", &self.app_id)
+            .field("subject", &self.subject)
+            .field("user_agent", &self.user_agent)
+            .field("track_as_submit", &self.track_as_submit)
+            .field("mattermost_site_url", &self.mattermost_site_url)
+            .field("developer_mode", &self.developer_mode)
+            .field("app_path", &self.app_path)
+            .field("bot_user_id", &self.bot_user_id)
+            .field("bot_access_token", &self.bot_access_token)
+            .field("app", &self.app.as_ref().map(|_| Redacted))
+            .field("acting_user", &self.acting_user)
+            .field("acting_user_access_token", &self.acting_user_access_token)
+            .field("locale", &self.locale)
+            .field("channel", &self.channel)
+            .field("channel_member", &self.channel_member)
+            .field("team", &self.team)
+            .field("team_member", &self.team_member)
+            .field("post", &self.post)
+            .field("root_post", &self.root_post)
+            .field("user", &self.user)
+            .field("oauth2", &self.oauth2)
+            .finish()
+    }
+}
+
 /// What the call extractor needs from a context type a handler may choose: the acting user,
 /// so the JWT check can compare users, and how to read a call body.
 pub trait CallContext: DeserializeOwned + Default + 'static {
@@ -160,12 +190,21 @@ impl UserRoles {
 }
 
 /// [`OAuth2Context::user`] alone.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Clone, PartialEq, Deserialize)]
 #[serde(bound = "T: Deserialize<'de>")]
 pub struct OAuth2User<T = Value> {
     /// The acting user's token as stored with `/oauth2/user`, when expanded and present.
     #[serde(default = "Option::default")]
     pub user: Option<T>,
+}
+
+/// Hides the stored token.
+impl<T> fmt::Debug for OAuth2User<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2User")
+            .field("user", &self.user.as_ref().map(|_| Redacted))
+            .finish()
+    }
 }
 
 impl<T> Default for OAuth2User<T> {
@@ -239,7 +278,8 @@ pub fn has_role(roles: &str, role: &str) -> bool {
 /// `context.oauth2`: the remote OAuth2 client as last stored by the app (its keys inline,
 /// as Go embeds `OAuth2App`), the plugin's connect/complete URLs, and the acting user's
 /// stored token. The client secret comes with every call that expands `oauth2_app`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// `Debug` hides the stored token.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct OAuth2Context {
     /// As stored with `/oauth2/app` (`remote_root_url`, `client_id`, `client_secret`, `data`).
     #[serde(flatten)]
@@ -253,6 +293,17 @@ pub struct OAuth2Context {
     /// The acting user's token as stored with `/oauth2/user`, when expanded and present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<Value>,
+}
+
+impl fmt::Debug for OAuth2Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2Context")
+            .field("app", &self.app)
+            .field("connect_url", &self.connect_url)
+            .field("complete_url", &self.complete_url)
+            .field("user", &self.user.as_ref().map(|_| Redacted))
+            .finish()
+    }
 }
 
 #[cfg(test)]

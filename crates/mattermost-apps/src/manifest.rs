@@ -175,7 +175,7 @@ mod tests {
 
     #[test]
     fn the_shared_example_manifest_is_valid() {
-        let text = include_str!("../../../manifest.json");
+        let text = include_str!("../tests/fixtures/manifest.json");
         let manifest: Manifest = serde_json::from_str(text).expect("parse");
         assert_eq!(manifest.validate(), Ok(()));
     }

@@ -23,7 +23,10 @@
 //! assert_eq!(serde_json::to_string(&token).unwrap(), r#"{"access_token":"t0k3n"}"#);
 //! ```
 
+use std::fmt;
+
 use serde::Serializer;
+use serde_json::{Map, Value};
 
 pub use secrecy::{ExposeSecret, SecretString};
 
@@ -47,6 +50,26 @@ pub fn serialize_option<S: Serializer>(
 /// True when the secret is the empty string; for `#[serde(skip_serializing_if = "...")]`.
 pub fn is_empty(secret: &SecretString) -> bool {
     secret.expose_secret().is_empty()
+}
+
+/// Stands in for a value that may hold a secret in a `Debug` output.
+pub(crate) struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+/// A JSON object in a `Debug` output: its keys, every value redacted.
+pub(crate) struct KeysOnly<'a>(pub(crate) &'a Map<String, Value>);
+
+impl fmt::Debug for KeysOnly<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.0.keys().map(|key| (key, Redacted)))
+            .finish()
+    }
 }
 
 #[cfg(test)]
