@@ -28,8 +28,9 @@ pub enum AppError {
     /// Only system admins may do this.
     #[error("Only system admins can configure the OAuth2 provider.")]
     AdminOnly,
-    /// The plugin did not send a context part this call needs (see the manifest's expand).
-    #[error("The call is missing `{0}` in its context; check the app's expand settings.")]
+    /// The plugin did not send a context part this call needs (an install or expand
+    /// problem the user cannot fix: the part is logged, the user is sent to an admin).
+    #[error("Mattermost did not send what this command needs. Ask a system admin to check the app's installation.")]
     MissingContext(&'static str),
     /// Bad form or command input; `fields` are shown next to the form's fields.
     #[error("{message}")]
@@ -104,7 +105,12 @@ impl ResponseError for AppError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        log::info!("call failed: {self}");
+        match self {
+            AppError::MissingContext(part) => log::warn!(
+                "call failed: the context has no `{part}`: check the expand of the manifest and the bindings"
+            ),
+            _ => log::info!("call failed: {self}"),
+        }
         HttpResponse::Ok().json(self.to_response())
     }
 }

@@ -8,7 +8,7 @@ use url::Url;
 use super::{as_acting_user, paths, require_admin, COMMAND, ICON};
 use crate::error::AppError;
 use crate::oauth::{ProviderKind, ProviderSettings};
-use mattermost_apps::secret::SecretString;
+use mattermost_apps::secret::{self, SecretString};
 use mattermost_apps::Verified;
 use mattermost_apps::{
     Call, CallRequest, CallResponse, Expand, ExpandLevel, Field, FieldType, Form, OAuth2App,
@@ -23,119 +23,199 @@ const EXPAND: Expand = Expand {
     ..Expand::NONE
 };
 
-/// The form's text fields: (name, flag, modal label, subtype, help).
-const TEXT_FIELDS: [(&str, &str, &str, TextSubtype, &str); 7] = [
-    (
-        "client_id",
-        "client-id",
-        "Client ID",
-        TextSubtype::Input,
-        "The OAuth2 client ID issued by the provider.",
-    ),
-    (
-        "client_secret",
-        "client-secret",
-        "Client secret",
-        TextSubtype::Password,
-        "The client secret. Leave blank to keep the stored one.",
-    ),
-    (
-        "auth_url",
-        "auth-url",
-        "Authorization URL",
-        TextSubtype::Url,
-        "Blank: the provider's default. Required for custom.",
-    ),
-    (
-        "token_url",
-        "token-url",
-        "Token URL",
-        TextSubtype::Url,
-        "Blank: the provider's default. Required for custom.",
-    ),
-    (
-        "userinfo_url",
-        "userinfo-url",
-        "Userinfo URL",
-        TextSubtype::Url,
-        "Used by `info`. Blank: the provider's default.",
-    ),
-    (
-        "revoke_url",
-        "revoke-url",
-        "Revocation URL",
-        TextSubtype::Url,
-        "RFC 7009 endpoint used by `disconnect`. Blank: the provider's default.",
-    ),
-    (
-        "scopes",
-        "scopes",
-        "Scopes",
-        TextSubtype::Input,
-        "Space-separated. Blank: the provider's defaults.",
-    ),
-];
-
-/// The form of the configure binding: no fields, just the `source` that fetches the real
-/// form when it is opened or typed (the webapp's command parser fetches a form without a
-/// submit from its source). The bindings stay small, and the form always comes pre-filled.
-pub fn binding_form() -> Form {
-    Form {
-        source: Some(Call::new(paths::CONFIGURE, EXPAND)),
-        ..Form::default()
-    }
+/// One setting of the form. Its `label` is the one name people see, in the modal and in
+/// error texts; its flag is that name in lower case with dashes (`Client ID`,
+/// `--client-id`); `name` is the key in `values` and in field errors.
+struct Setting {
+    name: &'static str,
+    label: &'static str,
+    flag: &'static str,
+    subtype: TextSubtype,
+    help: &'static str,
 }
 
-/// The configure form, pre-filled from the stored settings (never with the client secret),
-/// with the redirect URI to register in its header.
-pub fn configure_form(current: &OAuth2Context) -> Form {
-    let settings = ProviderSettings::from_context(current);
-    let kind = settings.provider.unwrap_or(ProviderKind::Google);
+/// The provider select.
+const PROVIDER: Setting = Setting {
+    name: "provider",
+    label: "Provider",
+    flag: "provider",
+    subtype: TextSubtype::Input,
+    help: "google, github, gitlab, microsoft or custom. Blank: the stored one (Google at first).",
+};
+
+/// The text settings, in form order.
+const TEXT_SETTINGS: [Setting; 7] = [
+    Setting {
+        name: "client_id",
+        label: "Client ID",
+        flag: "client-id",
+        subtype: TextSubtype::Input,
+        help: "The OAuth2 client ID issued by the provider.",
+    },
+    Setting {
+        name: "client_secret",
+        label: "Client secret",
+        flag: "client-secret",
+        subtype: TextSubtype::Password,
+        help: "Blank: keep the stored one (only for the same provider and client ID).",
+    },
+    Setting {
+        name: "auth_url",
+        label: "Auth URL",
+        flag: "auth-url",
+        subtype: TextSubtype::Url,
+        help: "The authorization endpoint. Blank: the provider's. Required for custom.",
+    },
+    Setting {
+        name: "token_url",
+        label: "Token URL",
+        flag: "token-url",
+        subtype: TextSubtype::Url,
+        help: "The token endpoint. Blank: the provider's. Required for custom.",
+    },
+    Setting {
+        name: "userinfo_url",
+        label: "Userinfo URL",
+        flag: "userinfo-url",
+        subtype: TextSubtype::Url,
+        help: "Used by `info`. Blank: the provider's.",
+    },
+    Setting {
+        name: "revoke_url",
+        label: "Revoke URL",
+        flag: "revoke-url",
+        subtype: TextSubtype::Url,
+        help: "RFC 7009 endpoint used by `disconnect`. Blank: the provider's.",
+    },
+    Setting {
+        name: "scopes",
+        label: "Scopes",
+        flag: "scopes",
+        subtype: TextSubtype::Input,
+        help: "Space-separated. Blank: the provider's.",
+    },
+];
+
+fn settings() -> impl Iterator<Item = &'static Setting> {
+    std::iter::once(&PROVIDER).chain(TEXT_SETTINGS.iter())
+}
+
+/// The name people see for the setting behind the field `name` (the field itself when
+/// unknown).
+pub fn setting_label(name: &str) -> &str {
+    settings()
+        .find(|s| s.name == name)
+        .map_or(name, |s| s.label)
+}
+
+/// Field problems as one sentence for a message, each named by its setting
+/// ("Token URL: required for the custom provider; …"). A command shows only the error's
+/// text, not the per-field errors, so the text must carry them.
+pub fn describe_problems(problems: &[(&'static str, String)]) -> String {
+    problems
+        .iter()
+        .map(|(field, message)| format!("{}: {message}", setting_label(field)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// What a form shows: the stored settings in the modal, nothing in the binding.
+struct Prefill<'a> {
+    provider: Option<ProviderKind>,
+    client_id: &'a str,
+    settings: ProviderSettings,
+}
+
+/// The configure form's fields. `prefill` gives the modal its current values (never the
+/// client secret); without it (the binding) no field has a value or is required, because
+/// the command line sends a field's value as a default and refuses to send anything while
+/// a required field is missing.
+fn fields(prefill: Option<&Prefill<'_>>) -> Vec<Field> {
     let option = |k: ProviderKind| SelectOption::new(k.label(), k.as_str());
     let mut fields = vec![Field {
-        name: "provider".into(),
+        name: PROVIDER.name.into(),
         field_type: FieldType::StaticSelect,
-        is_required: true,
-        label: "provider".into(),
-        modal_label: "Provider".into(),
-        description: "Google, GitHub, GitLab and Microsoft come with their endpoints and scopes."
-            .into(),
+        is_required: prefill.is_some(),
+        label: PROVIDER.flag.into(),
+        modal_label: PROVIDER.label.into(),
+        description: PROVIDER.help.into(),
         options: ProviderKind::ALL.into_iter().map(option).collect(),
-        value: serde_json::to_value(option(kind)).ok(),
+        value: prefill
+            .and_then(|p| p.provider)
+            .and_then(|kind| serde_json::to_value(option(kind)).ok()),
         ..Field::default()
     }];
-    for (name, label, modal_label, subtype, description) in TEXT_FIELDS {
-        let value = match name {
-            "client_id" => current.app.client_id.as_str(),
-            "auth_url" => settings.auth_url.as_str(),
-            "token_url" => settings.token_url.as_str(),
-            "userinfo_url" => settings.userinfo_url.as_str(),
-            "revoke_url" => settings.revoke_url.as_str(),
-            "scopes" => settings.scopes.as_str(),
+    for setting in &TEXT_SETTINGS {
+        let value = prefill.map_or("", |p| match setting.name {
+            "client_id" => p.client_id,
+            "auth_url" => p.settings.auth_url.as_str(),
+            "token_url" => p.settings.token_url.as_str(),
+            "userinfo_url" => p.settings.userinfo_url.as_str(),
+            "revoke_url" => p.settings.revoke_url.as_str(),
+            "scopes" => p.settings.scopes.as_str(),
             _ => "",
-        };
+        });
         fields.push(Field {
-            name: name.into(),
+            name: setting.name.into(),
             field_type: FieldType::Text,
-            is_required: name == "client_id",
-            label: label.into(),
-            modal_label: modal_label.into(),
-            subtype: Some(subtype),
-            description: description.into(),
+            is_required: prefill.is_some() && setting.name == "client_id",
+            label: setting.flag.into(),
+            modal_label: setting.label.into(),
+            subtype: Some(setting.subtype),
+            description: setting.help.into(),
             value: (!value.is_empty()).then(|| value.into()),
             ..Field::default()
         });
     }
-    let header = match current.complete_url.as_str() {
-        "" => "Choose the provider and enter the client the provider issued.".into(),
+    fields
+}
+
+/// The configure binding's form: every field (as flags for the command line, none
+/// required, no values) and the submit. A command runs the submit with what was typed; a
+/// bare `configure` sends no values and gets the pre-filled [`configure_form`] back, which
+/// the client opens as a modal. The stored settings are not in the binding: the bindings
+/// are the same for every admin and built once.
+pub fn binding_form() -> Form {
+    Form {
+        title: TITLE.into(),
+        icon: ICON.into(),
+        submit: Some(Call::new(paths::CONFIGURE, EXPAND)),
+        fields: fields(None),
+        ..Form::default()
+    }
+}
+
+const TITLE: &str = "Configure the OAuth2 provider";
+
+/// The configure form, pre-filled from the stored settings (never with the client secret),
+/// with the redirect URI to register in its header.
+pub fn configure_form(current: &OAuth2Context) -> Form {
+    let stored = ProviderSettings::from_context(current);
+    let mut header = match current.complete_url.as_str() {
+        "" => "Choose the provider and enter the client the provider issued.".to_owned(),
         url => format!("Register this redirect URI with the provider: `{url}`"),
     };
+    if let Err(problem) = &stored {
+        header.push_str(&format!(
+            "\n\nThe stored provider settings cannot be used ({problem}): choose the provider again."
+        ));
+    }
+    let settings = stored.ok().flatten();
+    let prefill = Prefill {
+        provider: match &settings {
+            Some(settings) => settings.provider,
+            None if current.app.client_id.is_empty() => Some(ProviderKind::Google),
+            None => None,
+        },
+        client_id: current.app.client_id.as_str(),
+        settings: settings.unwrap_or_default(),
+    };
     Form {
-        title: "Configure the OAuth2 provider".into(),
+        title: TITLE.into(),
         header,
         icon: ICON.into(),
         submit: Some(Call::new(paths::CONFIGURE, EXPAND)),
-        fields,
+        fields: fields(Some(&prefill)),
         ..Form::default()
     }
 }
@@ -174,24 +254,43 @@ pub async fn configure(
 }
 
 fn has_any_value(call: &CallRequest) -> bool {
-    std::iter::once("provider")
-        .chain(TEXT_FIELDS.iter().map(|f| f.0))
-        .any(|name| call.value_str(name).is_some())
+    settings().any(|setting| call.value_str(setting.name).is_some())
 }
 
-/// Parses and checks the submitted values; a blank client secret keeps the stored one.
+/// Parses and checks the submitted values. A blank client secret keeps the stored one only
+/// for the same provider, token endpoint and client ID: the old secret belongs to the old
+/// client, and must not be sent to another provider's token endpoint.
 fn read_submission(call: &CallRequest) -> Result<(OAuth2App, ProviderKind), AppError> {
     let stored = &call.context.oauth2;
-    let provider = match call.value_str("provider") {
+    let invalid = |fields: Vec<(&'static str, String)>| AppError::Invalid {
+        message: format!(
+            "The configuration was not saved. {}.",
+            describe_problems(&fields)
+        ),
+        fields,
+    };
+    let stored_settings = if stored.app.client_id.is_empty() {
+        None
+    } else {
+        ProviderSettings::from_context(stored).ok().flatten()
+    };
+    let provider = match call.value_str(PROVIDER.name) {
         Some(text) => text
             .parse::<ProviderKind>()
-            .map_err(|message| AppError::Invalid {
-                fields: vec![("provider", message.clone())],
-                message,
+            .map_err(|message| invalid(vec![(PROVIDER.name, message)]))?,
+        None if stored.app.client_id.is_empty() => ProviderKind::Google,
+        None => stored_settings
+            .as_ref()
+            .and_then(|s| s.provider)
+            .ok_or_else(|| {
+                invalid(vec![(
+                    PROVIDER.name,
+                    format!(
+                        "required: the stored one cannot be read; give `--{}`",
+                        PROVIDER.flag
+                    ),
+                )])
             })?,
-        None => ProviderSettings::from_context(stored)
-            .provider
-            .unwrap_or(ProviderKind::Google),
     };
     let text = |name| call.value_str(name).unwrap_or_default().to_owned();
     let settings = ProviderSettings {
@@ -206,16 +305,28 @@ fn read_submission(call: &CallRequest) -> Result<(OAuth2App, ProviderKind), AppE
             .join(" "),
     };
     let client_id = text("client_id");
+    let same_client = stored_settings.as_ref().is_some_and(|old| {
+        old.provider == settings.provider
+            && old.token_url == settings.token_url
+            && stored.app.client_id.trim() == client_id
+    });
     let client_secret = match call.value_str("client_secret") {
         Some(secret) => SecretString::from(secret),
-        None => stored.app.client_secret.clone(),
+        None if same_client => stored.app.client_secret.clone(),
+        None => SecretString::default(),
     };
     let config = settings
         .resolve(&client_id, &client_secret)
-        .map_err(|fields| AppError::Invalid {
-            message: "The configuration was not saved: please correct the highlighted fields."
-                .into(),
-            fields,
+        .map_err(|mut fields| {
+            let secret_kept_before = !secret::is_empty(&stored.app.client_secret) && !same_client;
+            for (field, message) in &mut fields {
+                if *field == "client_secret" && secret_kept_before {
+                    *message =
+                        "required: the stored one belongs to the previous provider or client ID"
+                            .into();
+                }
+            }
+            invalid(fields)
         })?;
     let data = serde_json::to_value(&settings).map_err(|_| AppError::Invalid {
         message: "The settings could not be encoded.".into(),

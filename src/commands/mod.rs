@@ -114,12 +114,8 @@ fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
     match ProviderConfig::from_context(oauth2) {
         Ok(Some(config)) => Ok(config),
         Ok(None) => Err(AppError::NotConfigured),
-        Err(problems) => Err(AppError::Misconfigured(
-            problems
-                .into_iter()
-                .map(|(_, message)| message)
-                .collect::<Vec<_>>()
-                .join("; "),
-        )),
+        Err(problems) => Err(AppError::Misconfigured(configure::describe_problems(
+            &problems,
+        ))),
     }
 }

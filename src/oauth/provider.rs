@@ -168,14 +168,19 @@ pub struct ProviderSettings {
 }
 
 impl ProviderSettings {
-    /// Reads the settings from `context.oauth2.data`; defaults when absent or unreadable.
-    pub fn from_context(oauth2: &OAuth2Context) -> Self {
-        oauth2
-            .app
-            .data
-            .as_ref()
-            .and_then(|data| Self::deserialize(data).ok())
-            .unwrap_or_default()
+    /// Reads the settings from `context.oauth2.data`: `Ok(None)` when none are stored,
+    /// `Err` when what is stored is not settings this app wrote (or names no provider).
+    /// Never a guess: reading other settings as Google's would send the stored client to
+    /// the wrong provider.
+    pub fn from_context(oauth2: &OAuth2Context) -> Result<Option<Self>, String> {
+        let Some(data) = oauth2.app.data.as_ref().filter(|d| !d.is_null()) else {
+            return Ok(None);
+        };
+        match Self::deserialize(data) {
+            Ok(settings) if settings.provider.is_some() => Ok(Some(settings)),
+            Ok(_) => Err("they name no provider".into()),
+            Err(err) => Err(format!("they cannot be read: {err}")),
+        }
     }
 
     /// Checks the settings and resolves them against the preset. Errors name the field.
@@ -197,7 +202,7 @@ impl ProviderSettings {
                 if required {
                     errors.push((
                         field,
-                        format!("{field} is required for a {} provider", kind.as_str()),
+                        format!("required for the {} provider", kind.as_str()),
                     ));
                 }
                 return None;
@@ -230,10 +235,10 @@ impl ProviderSettings {
             false,
         );
         if client_id.trim().is_empty() {
-            errors.push(("client_id", "client_id is required".to_owned()));
+            errors.push(("client_id", "required".to_owned()));
         }
         if client_secret.expose_secret().is_empty() {
-            errors.push(("client_secret", "client_secret is required".to_owned()));
+            errors.push(("client_secret", "required".to_owned()));
         }
         let scopes = if self.scopes.trim().is_empty() {
             preset.map(|p| p.scopes).unwrap_or("")
@@ -290,9 +295,13 @@ impl ProviderConfig {
         if oauth2.app.client_id.is_empty() {
             return Ok(None);
         }
-        ProviderSettings::from_context(oauth2)
-            .resolve(&oauth2.app.client_id, &oauth2.app.client_secret)
-            .map(Some)
+        match ProviderSettings::from_context(oauth2) {
+            Ok(Some(settings)) => settings
+                .resolve(&oauth2.app.client_id, &oauth2.app.client_secret)
+                .map(Some),
+            Ok(None) => Err(vec![("provider", "no provider settings are stored".into())]),
+            Err(problem) => Err(vec![("provider", problem)]),
+        }
     }
 }
 
@@ -380,6 +389,18 @@ mod tests {
         oauth2.app.data = Some(serde_json::json!({"provider": "custom"}));
         let problems = ProviderConfig::from_context(&oauth2).expect_err("no endpoints");
         assert_eq!(problems.len(), 2);
+        // Settings this app did not write are an error, never Google's defaults.
+        for data in [
+            None,
+            Some(serde_json::json!({})),
+            Some(serde_json::json!({"provider": "dropbox"})),
+            Some(serde_json::json!("google")),
+        ] {
+            oauth2.app.data = data.clone();
+            let problems = ProviderConfig::from_context(&oauth2).expect_err("unreadable");
+            assert_eq!(problems.len(), 1, "{data:?}");
+            assert_eq!(problems[0].0, "provider", "{data:?}");
+        }
     }
 
     #[test]

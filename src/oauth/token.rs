@@ -91,7 +91,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn matches_the_go_shape_of_the_shared_example() {
+    fn matches_the_go_shape_of_the_protocol_example() {
         let text = r#"{
             "access_token": "ec_at_Q2hhbmdlTWVJbUFGYWtlVG9rZW4",
             "token_type": "Bearer",

@@ -3,11 +3,18 @@
 
 use serde_json::json;
 
-use crate::support::mattermost::User;
+use crate::support::mattermost::{command, User};
 use crate::support::provider::Identity;
 use crate::support::world::{expect_ok, kind, text, World, COMMAND};
 
 const APP: &str = "hello-oauth2-rs";
+
+/// What the client would send for `line` with these (possibly stale) bindings.
+fn submission(bindings: &[serde_json::Value], line: &str) -> command::Submission {
+    let parsed = command::parse(bindings, line).expect("the client parses it");
+    assert_eq!(parsed.fetch_first, None);
+    parsed.submission.expect("the client sends it")
+}
 
 async fn labels(w: &World, user: &User) -> Vec<String> {
     w.mm.command_labels(user, APP).await
@@ -46,8 +53,7 @@ async fn bindings_follow_the_role_and_the_connection_and_nothing_is_dropped() {
 
     // The command binding itself: one word, an icon the plugin rewrote, a hint.
     let bindings = w.mm.bindings(&w.sam).await;
-    let command = crate::support::mattermost::command::find_command(&bindings, APP)
-        .expect("the command binding");
+    let command = command::find_command(&bindings, APP).expect("the command binding");
     assert_eq!(
         command["icon"],
         json!(format!(
@@ -131,10 +137,8 @@ async fn disconnect_when_the_token_is_already_gone_says_so() {
     // client still shows the old bindings.
     let bindings = w.mm.bindings(&w.alice).await;
     w.mm.set_stored_token(&w.alice, &serde_json::Value::Null);
-    let (submit, values) =
-        crate::support::mattermost::command::parse(&bindings, &format!("{COMMAND} disconnect"))
-            .expect("parses");
-    let response = w.mm.call(&w.alice, submit, values).await;
+    let sent = submission(&bindings, &format!("{COMMAND} disconnect"));
+    let response = w.mm.call(&w.alice, sent.call, sent.values).await;
     assert_eq!(expect_ok(&response), "You were not connected.");
     assert_eq!(w.provider.counts().revoke, 0);
 }
@@ -146,10 +150,8 @@ async fn info_without_a_connection_asks_to_connect() {
     w.connect(&w.alice).await;
     let bindings = w.mm.bindings(&w.alice).await;
     w.mm.set_stored_token(&w.alice, &json!({}));
-    let (submit, values) =
-        crate::support::mattermost::command::parse(&bindings, &format!("{COMMAND} info"))
-            .expect("parses");
-    let response = w.mm.call(&w.alice, submit, values).await;
+    let sent = submission(&bindings, &format!("{COMMAND} info"));
+    let response = w.mm.call(&w.alice, sent.call, sent.values).await;
     let text = crate::support::world::expect_error(&response);
     assert!(text.contains("not connected"), "{text}");
     assert!(text.contains(&format!("{COMMAND} connect")), "{text}");

@@ -3,12 +3,12 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::support::app::{new_secret, TestApp};
 use crate::support::mattermost::EventTarget;
+use crate::support::process::AppProcess;
 use crate::support::world::{expect_error, expect_ok, kind, World, COMMAND};
 
 /// The configure submit call, as the admin's bindings offer it.
-/// The configure call, as the binding names it: its form's source, which is also the
-/// submit of the form it returns.
 async fn configure_call(w: &World) -> Value {
     let bindings = w.mm.bindings(&w.sam).await;
     let command = crate::support::mattermost::command::find_command(&bindings, "hello-oauth2-rs")
@@ -18,7 +18,7 @@ async fn configure_call(w: &World) -> Value {
         .expect("sub-commands")
         .iter()
         .find(|b| b["label"] == "configure")
-        .expect("configure for the admin")["form"]["source"]
+        .expect("configure for the admin")["form"]["submit"]
         .clone()
 }
 
@@ -173,15 +173,28 @@ async fn a_regular_user_cannot_configure_and_nothing_is_stored() {
     assert!(w.mm.stored_oauth2_app().is_none());
 }
 
-#[tokio::test]
+/// A context part missing is the installation's problem: the user is told to ask an
+/// admin, and the log says which part.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_configure_call_without_the_acting_user_expanded_is_refused() {
-    let w = World::new().await;
+    let secret = new_secret();
+    let app = AppProcess::spawn(None, &secret, "info").await;
+    let w = World::with_app(TestApp::external(&app.listen_url, &secret)).await;
     let call = json!({"path": "/configure", "expand": {"acting_user_access_token": "all", "oauth2_app": "all"}});
     let values = json!({"provider": "google", "client_id": "x", "client_secret": "y"});
     let text = expect_error(&w.mm.call(&w.sam, call, values).await);
-    assert!(text.contains("acting_user"), "{text}");
+    assert_eq!(
+        text,
+        "Mattermost did not send what this command needs. Ask a system admin to check the app's installation."
+    );
     assert!(w.mm.rest_calls().is_empty());
     assert!(w.mm.stored_oauth2_app().is_none());
+    let log = app.stop().await;
+    assert!(
+        log.lines()
+            .any(|l| l.contains("WARN") && l.contains("no `acting_user`")),
+        "{log}"
+    );
 }
 
 #[tokio::test]
@@ -263,4 +276,202 @@ async fn the_first_configuration_needs_a_client_secret() {
         "{response:#}"
     );
     assert!(w.mm.stored_oauth2_app().is_none());
+}
+
+/// The admin's `configure` binding, as the client has it.
+async fn configure_binding(w: &World) -> Value {
+    let bindings = w.mm.bindings(&w.sam).await;
+    let command = crate::support::mattermost::command::find_command(&bindings, "hello-oauth2-rs")
+        .expect("command");
+    command["bindings"]
+        .as_array()
+        .expect("sub-commands")
+        .iter()
+        .find(|b| b["label"] == "configure")
+        .expect("configure for the admin")
+        .clone()
+}
+
+/// The real command line uses only what the binding embeds: every setting as a flag, none
+/// required (a required field missing makes the client send nothing), no values (they
+/// would be sent as defaults), and a submit. Nothing stored reaches the bindings.
+#[tokio::test]
+async fn the_configure_binding_embeds_its_fields_and_submit_and_nothing_stored() {
+    let w = World::new().await;
+    w.configure_custom_provider().await;
+    let binding = configure_binding(&w).await;
+    let form = &binding["form"];
+    assert_eq!(form["submit"]["path"], "/configure", "{binding:#}");
+    assert!(binding.get("submit").is_none(), "{binding:#}");
+    let fields = form["fields"].as_array().expect("fields");
+    let flags: Vec<&str> = fields.iter().filter_map(|f| f["label"].as_str()).collect();
+    assert_eq!(
+        flags,
+        [
+            "provider",
+            "client-id",
+            "client-secret",
+            "auth-url",
+            "token-url",
+            "userinfo-url",
+            "revoke-url",
+            "scopes"
+        ]
+    );
+    for field in fields {
+        assert!(field.get("is_required").is_none(), "{field:#}");
+        assert!(field.get("value").is_none(), "{field:#}");
+    }
+    let text = serde_json::to_string(&w.mm.bindings(&w.sam).await).expect("JSON");
+    for stored in [w.provider.client_secret(), w.provider.client_id()] {
+        assert!(!text.contains(&stored), "the bindings carry {stored}");
+    }
+    assert!(w.mm.dropped().is_empty(), "{:#?}", w.mm.dropped());
+}
+
+/// A bare `configure` sends the submit with no values (no source is fetched) and the
+/// answer is the pre-filled form, which the client opens as a modal.
+#[tokio::test]
+async fn the_bare_command_sends_the_submit_without_values_and_gets_the_form() {
+    let w = World::new().await;
+    w.mm.clear_records();
+    let response = w.run(&w.sam, &format!("{COMMAND} configure")).await;
+    assert_eq!(kind(&response), "form", "{response:#}");
+    // The bindings the client parsed against, then the submit (no form source).
+    let calls = w.mm.calls();
+    let paths: Vec<&str> = calls.iter().map(|c| c.path.as_str()).collect();
+    assert_eq!(paths, ["/bindings", "/configure"]);
+    let calls = w.mm.calls_to("/configure");
+    assert!(
+        calls[0].request.get("values").is_none(),
+        "{:#}",
+        calls[0].request
+    );
+    assert_eq!(
+        calls[0].request["raw_command"],
+        format!("{COMMAND} configure")
+    );
+    // Nothing stored yet: Google is pre-selected, no client ID.
+    let fields = response["form"]["fields"].as_array().expect("fields");
+    assert_eq!(fields[0]["value"]["value"], "google");
+    assert!(fields[1].get("value").is_none());
+    assert!(w.mm.rest_calls().is_empty());
+}
+
+/// A select takes an option's value only (as the webapp's parser does), and every error
+/// text names the settings the way the form and the flags do.
+#[tokio::test]
+async fn errors_name_each_setting_as_the_form_and_the_flags_do() {
+    let w = World::new().await;
+    let refused =
+        w.mm.command(&w.sam, &format!("{COMMAND} configure --provider GitHub"))
+            .await
+            .expect_err("a label is not an option value");
+    assert_eq!(
+        refused.0,
+        "Unknown option for field `provider`: `GitHub`.\n"
+    );
+
+    let response = w
+        .run(&w.sam, &format!("{COMMAND} configure --provider custom"))
+        .await;
+    let text = expect_error(&response);
+    assert_eq!(
+        text,
+        "The configuration was not saved. Auth URL: required for the custom provider; \
+         Token URL: required for the custom provider; Client ID: required; \
+         Client secret: required."
+    );
+    // The modal shows the same settings by the same names.
+    let form = w.run(&w.sam, &format!("{COMMAND} configure")).await;
+    let fields = form["form"]["fields"].as_array().expect("fields");
+    for field in fields {
+        let shown = field["modal_label"].as_str().expect("a modal label");
+        let flag = field["label"].as_str().expect("a flag");
+        assert_eq!(flag, shown.to_lowercase().replace(' ', "-"), "{field:#}");
+    }
+    for name in ["auth_url", "token_url", "client_id", "client_secret"] {
+        let shown = fields
+            .iter()
+            .find(|f| f["name"] == name)
+            .and_then(|f| f["modal_label"].as_str())
+            .expect("a field");
+        assert!(text.contains(&format!("{shown}: ")), "{shown} in {text}");
+        assert!(response["data"]["errors"][name].is_string(), "{response:#}");
+    }
+}
+
+/// Keeping the stored secret is for the same client only: another provider, token
+/// endpoint or client ID must come with its own secret.
+#[tokio::test]
+async fn switching_provider_or_client_with_a_blank_secret_asks_for_the_new_secret() {
+    let w = World::new().await;
+    w.configure_custom_provider().await;
+    let before = w.mm.stored_oauth2_app().expect("stored");
+    let p = &w.provider;
+    let custom = format!(
+        "--provider custom --auth-url {} --token-url {}",
+        p.authorize_url(),
+        p.token_url()
+    );
+    for args in [
+        format!("--provider github --client-id {}", p.client_id()),
+        format!("{custom} --client-id another-client"),
+        format!(
+            "--provider custom --auth-url {} --token-url https://other.example.com/token --client-id {}",
+            p.authorize_url(),
+            p.client_id()
+        ),
+    ] {
+        let response = w.run(&w.sam, &format!("{COMMAND} configure {args}")).await;
+        let text = expect_error(&response);
+        assert!(text.contains("Client secret: required"), "{args}: {text}");
+        assert!(
+            response["data"]["errors"]["client_secret"].is_string(),
+            "{response:#}"
+        );
+        assert_eq!(w.mm.stored_oauth2_app().as_ref(), Some(&before), "{args}");
+    }
+    // The same provider, endpoint and client: the blank secret keeps the stored one.
+    let response = w
+        .run(
+            &w.sam,
+            &format!("{COMMAND} configure {custom} --client-id {}", p.client_id()),
+        )
+        .await;
+    expect_ok(&response);
+    let after = w.mm.stored_oauth2_app().expect("stored");
+    assert_eq!(after["client_secret"], json!(p.client_secret()));
+}
+
+/// Stored provider settings this app cannot read are reported, never read as Google's.
+#[tokio::test]
+async fn unreadable_stored_settings_are_an_error_not_google() {
+    let w = World::new().await;
+    w.configure_custom_provider().await;
+    w.connect(&w.alice).await;
+    let mut stored = w.mm.stored_oauth2_app().expect("stored");
+    for data in [json!({"provider": "dropbox"}), json!({}), Value::Null] {
+        stored["data"] = data.clone();
+        w.mm.set_stored_oauth2_app(&stored);
+        let userinfo = w.provider.counts().userinfo;
+        let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
+        assert!(text.contains("no longer valid"), "{data}: {text}");
+        assert!(text.contains("Ask a system admin"), "{data}: {text}");
+        assert_eq!(w.provider.counts().userinfo, userinfo, "{data}");
+        // The admin's form does not pretend it is Google, and asks for the provider.
+        let form = w.run(&w.sam, &format!("{COMMAND} configure")).await;
+        assert_eq!(kind(&form), "form", "{form:#}");
+        assert!(form["form"]["fields"][0].get("value").is_none(), "{form:#}");
+        let response = w
+            .run(
+                &w.sam,
+                &format!("{COMMAND} configure --client-id x --client-secret y"),
+            )
+            .await;
+        assert!(
+            response["data"]["errors"]["provider"].is_string(),
+            "{data}: {response:#}"
+        );
+    }
 }

@@ -1,4 +1,4 @@
-//! Every file in `shared/apps-protocol-examples/` round-trips through the app's matching
+//! Every file in `tests/fixtures/apps-protocol/` round-trips through the app's matching
 //! type unchanged, so the app reads and writes the protocol's JSON as the plugin does.
 
 use std::path::PathBuf;
@@ -11,13 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 fn examples_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/apps-protocol-examples");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: these tests read the shared protocol examples next to the repository",
-        dir.display()
-    );
-    dir
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/apps-protocol")
 }
 
 fn round_trip<T: Serialize + DeserializeOwned>(name: &str, original: &Value) -> Value {

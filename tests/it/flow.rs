@@ -43,7 +43,7 @@ async fn stored_settings_that_no_longer_check_are_named_not_hidden() {
     assert_eq!(within("store", stored).await.expect("stored").status(), 200);
     let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} connect")).await);
     assert!(text.contains("no longer valid"), "{text}");
-    assert!(text.contains("auth_url is required"), "{text}");
+    assert!(text.contains("Auth URL: required"), "{text}");
     assert!(!text.contains("not configured"), "{text}");
 }
 

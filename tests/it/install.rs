@@ -11,7 +11,7 @@ use crate::support::world::World;
 
 fn example(name: &str) -> Value {
     let path = format!(
-        "{}/../shared/apps-protocol-examples/{name}",
+        "{}/tests/fixtures/apps-protocol/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path)

@@ -243,10 +243,11 @@ async fn missing_context_pieces_are_clear_errors_never_5xx() {
     w.connect(&w.alice).await;
     w.mm.clear_records();
     let cases = [
-        // (call, what the error must mention)
+        // (call, what the error must mention); a missing context part is the
+        // installation's problem, which the user cannot fix.
         (
             json!({"path": "/disconnect", "expand": {"acting_user": "id", "oauth2_app": "all", "oauth2_user": "all"}}),
-            "acting_user_access_token",
+            "Ask a system admin to check the app's installation",
         ),
         (json!({"path": "/connect", "expand": {}}), "configure"),
         (
@@ -257,7 +258,10 @@ async fn missing_context_pieces_are_clear_errors_never_5xx() {
             json!({"path": "/info", "expand": {"acting_user": "id", "oauth2_user": "all"}}),
             "configure",
         ),
-        (json!({"path": "/configure"}), "acting_user"),
+        (
+            json!({"path": "/configure"}),
+            "Ask a system admin to check the app's installation",
+        ),
     ];
     for (call, mention) in cases {
         let response = w.mm.call(&w.alice, call.clone(), json!({})).await;
@@ -276,7 +280,7 @@ async fn missing_context_pieces_are_clear_errors_never_5xx() {
     let (status, body) = within("complete", w.mm.post_to(&w.app.root_url, &request)).await;
     assert_eq!(status, 200);
     let text = expect_error(&serde_json::from_str(&body).expect("JSON"));
-    assert!(text.contains("acting_user_access_token"), "{text}");
+    assert!(text.contains("Ask a system admin"), "{text}");
     assert_eq!(
         w.provider.counts().token,
         1,

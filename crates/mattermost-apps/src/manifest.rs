@@ -174,7 +174,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_shared_example_manifest_is_valid() {
+    fn the_example_manifest_is_valid() {
         let text = include_str!("../tests/fixtures/manifest.json");
         let manifest: Manifest = serde_json::from_str(text).expect("parse");
         assert_eq!(manifest.validate(), Ok(()));

@@ -1,4 +1,4 @@
-//! The browser leg of remote OAuth2 (spec §7): a login route that sets the session cookie,
+//! The browser leg of remote OAuth2: a login route that sets the session cookie,
 //! the plugin's `…/oauth2/remote/connect` and `…/oauth2/remote/complete` routes, and a Rust
 //! [`Browser`] that walks connect → provider → complete by following redirects by hand.
 
@@ -16,7 +16,7 @@ use super::{http, Inner, SESSION_COOKIE, STATE_TTL};
 use crate::support::provider::LOGIN_COOKIE;
 use crate::support::util::{new_id, query_pairs, random_bytes, WAIT};
 
-/// The page the plugin shows when `on_oauth2_complete` succeeded (§7.2 step 14).
+/// The page the plugin shows when `on_oauth2_complete` succeeded.
 pub const COMPLETED_TEXT: &str = "Completed connecting your account. Please close this window.";
 
 fn text(status: u16, message: impl Into<String>) -> HttpResponse {
@@ -92,7 +92,7 @@ fn go_type(value: &Value) -> &'static str {
     }
 }
 
-/// The app checks shared by connect and complete (§7.1 step 4).
+/// The app checks shared by connect and complete.
 fn check_app(inner: &Inner, app_id: &str) -> Result<super::InstalledApp, Box<HttpResponse>> {
     match inner.lock().app.clone() {
         Some(app) if app.app_id == app_id => {
@@ -112,7 +112,7 @@ fn check_app(inner: &Inner, app_id: &str) -> Result<super::InstalledApp, Box<Htt
     }
 }
 
-/// `GET …/apps/{app_id}/oauth2/remote/connect` (§7.1).
+/// `GET …/apps/{app_id}/oauth2/remote/connect`.
 pub(crate) async fn connect(
     req: HttpRequest,
     app_id: web::Path<String>,
@@ -180,7 +180,7 @@ pub(crate) async fn connect(
     }
 }
 
-/// `GET …/apps/{app_id}/oauth2/remote/complete?…` (§7.2).
+/// `GET …/apps/{app_id}/oauth2/remote/complete?…`.
 pub(crate) async fn complete(
     req: HttpRequest,
     app_id: web::Path<String>,

@@ -1,4 +1,4 @@
-//! The plugin's server-side cleaning of bindings and forms (spec §6.6), over
+//! The plugin's server-side cleaning of bindings and forms, over
 //! `serde_json::Value`. Every dropped item is reported, so tests can assert that the app
 //! never sends something the plugin would silently throw away.
 

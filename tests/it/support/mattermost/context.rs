@@ -1,10 +1,11 @@
-//! Building a call's context from its expand (spec §4), over `serde_json::Value`.
+//! Building a call's context from its expand, over `serde_json::Value`.
 
 use serde_json::{json, Map, Value};
 
 use super::state::State;
 
-/// What the client sent that survives the plugin's rebuild (HEAD behaviour, §4.1).
+/// What the client sent that survives the plugin's rebuild of the context (the plugin's
+/// HEAD; v1.2.2 keeps neither).
 #[derive(Debug, Clone, Default)]
 pub struct ClientContext {
     /// `webapp` / `mobile`.
@@ -21,7 +22,7 @@ enum Level {
     All,
 }
 
-/// The keys in the plugin's expansion order (§4.2).
+/// The keys in the plugin's expansion order.
 const ORDER: [&str; 13] = [
     "acting_user_access_token",
     "acting_user",

@@ -1,4 +1,4 @@
-//! The plugin's manifest rules (spec §2.2), written from the spec over `serde_json::Value`
+//! The plugin's manifest rules, written over `serde_json::Value`
 //! so that the app's own `Manifest::validate` cannot share a misunderstanding with it.
 
 use serde_json::{json, Value};
@@ -108,7 +108,7 @@ pub fn validate_manifest(manifest: &Value) -> Vec<String> {
     problems
 }
 
-/// The static-path rule of §2.1: percent-decode repeatedly, clean, reject empty, `.`, and
+/// The plugin's static-path rule: percent-decode repeatedly, clean, reject empty, `.`, and
 /// anything escaping upwards. Returns the cleaned path.
 pub fn clean_static_path(path: &str) -> Option<String> {
     let cleaned = go_path_clean(&percent_decode_fully(path));
@@ -157,8 +157,8 @@ pub fn json_kind(value: &Value) -> &'static str {
 }
 
 /// A manifest Call (object, or a bare string meaning `{"path": …}`), with the defaults of
-/// §2.4 applied: an empty path takes `default_path`; an absent expand takes `default_expand`
-/// (a present expand replaces it completely).
+/// The plugin's call defaults: an empty path takes `default_path`; an absent expand takes
+/// `default_expand` (a present expand replaces it completely).
 pub fn manifest_call(
     manifest: &Value,
     key: &str,
@@ -221,15 +221,9 @@ mod tests {
     }
 
     #[test]
-    fn the_shared_example_manifest_passes() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/apps-protocol-examples/manifest.json"
-        );
-        let Ok(text) = std::fs::read_to_string(path) else {
-            panic!("{path} is missing: the shared protocol examples are needed")
-        };
-        let manifest: Value = serde_json::from_str(&text).expect("example manifest is JSON");
+    fn the_example_manifest_passes() {
+        let text = include_str!("../../../fixtures/apps-protocol/manifest.json");
+        let manifest: Value = serde_json::from_str(text).expect("example manifest is JSON");
         assert_eq!(validate_manifest(&manifest), Vec::<String>::new());
     }
 

@@ -1,17 +1,17 @@
-//! A Mattermost server with the Apps plugin (`com.mattermost.apps`), emulated from
-//! `shared/apps-protocol.md` as far as an HTTP app can see it.
+//! A Mattermost server with the Apps plugin (`com.mattermost.apps` v1.2.2), emulated as
+//! far as an HTTP app can see it.
 //!
-//! It is written over `serde_json::Value` and the spec, never with the app's own types, so
-//! the two cannot share a misunderstanding. What it does:
+//! It is written over `serde_json::Value` from the plugin's behaviour, never with the app's
+//! own types, so the two cannot share a misunderstanding. What it does:
 //!
 //! - users, a bot per installed app, and per-(app, user) app session tokens;
-//! - [`Mattermost::install`]: fetch and validate the manifest (§2.2), ping (§3.7), fetch the
-//!   icon without a JWT (§3.8), create the bot, call `on_install`;
+//! - [`Mattermost::install`]: fetch and validate the manifest, ping, fetch the
+//!   icon without a JWT, create the bot, call `on_install`;
 //! - user calls ([`Mattermost::call`]), bindings ([`Mattermost::bindings`]) and a client-side
-//!   command parser ([`Mattermost::command`]), each with the context of §4, the JWT of §3.2,
-//!   the response rules of §3.4 and the cleaning of §6.6;
-//! - the Apps REST API under `/plugins/com.mattermost.apps/api/v1` (§8);
-//! - the browser leg of remote OAuth2 (§7): `/login`, `…/oauth2/remote/connect`,
+//!   command parser ([`Mattermost::command`]), each with the plugin's context, JWT,
+//!   response rules and cleaning;
+//! - the Apps REST API under `/plugins/com.mattermost.apps/api/v1`;
+//! - the browser leg of remote OAuth2: `/login`, `…/oauth2/remote/connect`,
 //!   `…/oauth2/remote/complete`, and a Rust [`Browser`] that walks it;
 //! - records of every call, REST request, refresh event, dropped binding and TCP connection.
 //!
@@ -69,9 +69,9 @@ pub const PLUGIN_PATH: &str = "/plugins/com.mattermost.apps";
 pub const API_PATH: &str = "/plugins/com.mattermost.apps/api/v1";
 /// The browser session cookie.
 pub const SESSION_COOKIE: &str = "MMAUTHTOKEN";
-/// How long an OAuth2 state is kept (§7.1 step 5).
+/// How long an OAuth2 state is kept.
 pub const STATE_TTL: Duration = Duration::from_secs(15 * 60);
-/// The ping timeout (§3.5).
+/// The ping timeout.
 pub const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Keys of the CallResponse Go struct; others are lost on the way to the client.
@@ -147,9 +147,9 @@ impl UserCall {
 pub enum CallError {
     /// Refused before contacting the app (bad path, forbidden path, app not installed).
     Refused(String),
-    /// The context could not be built (§4.2).
+    /// The context could not be built.
     Expand(String),
-    /// The HTTP call failed or its answer was not a CallResponse (§3.4).
+    /// The HTTP call failed or its answer was not a CallResponse.
     Invoke(String),
 }
 
@@ -204,7 +204,7 @@ impl Inner {
         });
     }
 
-    /// POSTs a CallRequest to the app (§3.1-3.4) and records it. Returns the CallResponse
+    /// POSTs a CallRequest to the app and records it. Returns the CallResponse
     /// (with an empty type read as `ok`) or the plugin's error text.
     pub(crate) async fn invoke(
         &self,
@@ -327,7 +327,7 @@ impl Inner {
             .map_err(CallError::Invoke)
     }
 
-    /// `POST /api/v1/call` (§3.4, §3.7): what a client gets back.
+    /// `POST /api/v1/call`: what a client gets back.
     pub(crate) async fn user_call(&self, user_id: &str, call: UserCall) -> Value {
         let outcome = self.user_call_inner(user_id, &call).await;
         let app = self.app();
@@ -455,7 +455,7 @@ impl Inner {
         }
     }
 
-    /// `GET /api/v1/bindings` for one app: the bindings call, cleaned (§6.6).
+    /// `GET /api/v1/bindings` for one app: the bindings call, cleaned.
     pub(crate) async fn bindings(&self, user_id: &str, user_agent: Option<&str>) -> Vec<Value> {
         let Some(app) = self.app().filter(|a| a.enabled) else {
             return Vec::new();
@@ -489,7 +489,7 @@ impl Inner {
     }
 }
 
-/// Signs a CallRequest like the plugin (§3.2): HS256 under `secret`, `exp` = now + 15 min,
+/// Signs a CallRequest like the plugin: HS256 under `secret`, `exp` = now + 15 min,
 /// `acting_user_id` = the expanded acting user's ID when there is one. Returns the token, its
 /// decoded header and its claims.
 pub fn sign(secret: &str, request: &Value) -> (String, Value, Value) {
@@ -516,7 +516,7 @@ pub fn sign(secret: &str, request: &Value) -> (String, Value, Value) {
     (token, header, claims)
 }
 
-/// `root_url + "/" + path`, percent-decoded repeatedly and cleaned (§3.1).
+/// `root_url + "/" + path`, percent-decoded repeatedly and cleaned.
 fn call_url(root_url: &str, path: &str) -> Result<String, String> {
     let mut url = url::Url::parse(root_url).map_err(|e| format!("bad root_url: {e}"))?;
     let joined = format!("{}/{}", url.path(), path);
@@ -534,7 +534,7 @@ fn describe_reqwest(err: &reqwest::Error) -> String {
     }
 }
 
-/// The paths a client may not call (§3.7).
+/// The paths a client may not call.
 fn forbidden_paths(manifest: &Value) -> Vec<String> {
     let mut paths = vec!["/ping".to_owned()];
     for key in [
@@ -696,7 +696,7 @@ impl Mattermost {
     // ----- install -----
 
     /// `/apps install http <manifest_url>` with consent given and `jwt_secret` typed into the
-    /// consent modal, by `admin` (§9.2). Returns the message the admin sees.
+    /// consent modal, by `admin`. Returns the message the admin sees.
     pub async fn install(
         &self,
         manifest_url: &str,
@@ -985,7 +985,7 @@ impl Mattermost {
         (status, response.text().await.unwrap_or_default())
     }
 
-    /// The bindings `user` gets from the webapp (`GET /api/v1/bindings`), cleaned (§6.6).
+    /// The bindings `user` gets from the webapp (`GET /api/v1/bindings`), cleaned.
     pub async fn bindings(&self, user: &User) -> Vec<Value> {
         self.inner.bindings(&user.id, Some("webapp")).await
     }
@@ -1001,43 +1001,23 @@ impl Mattermost {
             .collect()
     }
 
-    /// Runs a command line as the webapp's parser does: walks the bindings by label; for a
-    /// form without a submit, fetches the form from its `source` first; maps `--flag value`
-    /// to the form's fields; calls the submit. When a required field is missing, the client
-    /// opens the form as a modal: the answer is then `{"type": "form", "form": …}`. A
-    /// client-side parse error is an `Err`; everything else is the CallResponse.
+    /// Runs a command line as the webapp's parser does ([`command::parse`]): on Enter,
+    /// the client parses the line against `user`'s bindings and either refuses (`Err`, with
+    /// the client's message, and nothing is sent) or calls the submit with the typed values
+    /// and `raw_command`. A binding form without a submit makes it call the form's source
+    /// first. The answer is the CallResponse; a `form` answer is what the client opens as a
+    /// modal (submit it with [`Mattermost::submit_form`]).
     pub async fn command(&self, user: &User, line: &str) -> Result<Value, CommandError> {
         let bindings = self.bindings(user).await;
-        let (form, args) = match command::resolve(&bindings, line)? {
-            command::Parsed::Submit(submit) => {
-                let mut call = UserCall::new(submit, json!({}));
-                call.raw_command = Some(line.to_owned());
-                return Ok(self.call_with(user, call).await);
-            }
-            command::Parsed::Form {
-                form: Some(form),
-                args,
-                ..
-            } => (form, args),
-            command::Parsed::Form { source, args, .. } => {
-                let source = source.unwrap_or(Value::Null);
-                let fetched = self.call_with(user, UserCall::new(source, json!({}))).await;
-                if fetched["type"] != "form" {
-                    return Ok(fetched);
-                }
-                if fetched["form"]["submit"].is_null() {
-                    return Err(CommandError("No submit call in binding or form.".into()));
-                }
-                (fetched["form"].clone(), args)
-            }
-        };
-        let fields = form["fields"].as_array().cloned().unwrap_or_default();
-        let values = command::parse_values(&fields, &args)?;
-        if command::missing_required(&fields, &values).is_some() {
-            return Ok(json!({"type": "form", "form": form}));
+        let parsed = command::parse(&bindings, line)?;
+        if let Some(source) = parsed.fetch_first {
+            let fetched = self.call(user, source, json!({})).await;
+            command::check_fetched_form(&fetched)?;
         }
-        let mut call = UserCall::new(form["submit"].clone(), values);
-        call.raw_command = Some(line.to_owned());
+        let submission = parsed.submission?;
+        let mut call = UserCall::new(submission.call, submission.values);
+        call.raw_command = Some(submission.raw_command);
+        call.client_context = submission.context;
         Ok(self.call_with(user, call).await)
     }
 
@@ -1078,6 +1058,13 @@ impl Mattermost {
     pub fn stored_oauth2_app(&self) -> Option<Value> {
         let app = self.installed_app()?;
         app.oauth2_app.and_then(|s| serde_json::from_str(&s).ok())
+    }
+
+    /// Replaces the stored OAuth2 client directly (as if stored by some other means).
+    pub fn set_stored_oauth2_app(&self, value: &Value) {
+        if let Some(app) = self.inner.lock().app.as_mut() {
+            app.oauth2_app = Some(value.to_string());
+        }
     }
 
     /// The exact bytes `/oauth2/user` last stored for `user`.
@@ -1161,7 +1148,7 @@ impl Mattermost {
         self.inner.lock().records.events.clone()
     }
 
-    /// Everything the §6.6 cleaning (and the Go re-serialisation) dropped.
+    /// Everything the plugin's cleaning (and the Go re-serialisation) dropped.
     pub fn dropped(&self) -> Vec<Dropped> {
         self.inner.lock().records.dropped.clone()
     }

@@ -1,5 +1,5 @@
-//! The Apps REST API under `/plugins/com.mattermost.apps/api/v1` (spec §8): `/oauth2/app`,
-//! `/oauth2/user` and `/kv/...`, with the checks, limits and error texts of §8.1-8.2.
+//! The Apps REST API under `/plugins/com.mattermost.apps/api/v1`: `/oauth2/app`,
+//! `/oauth2/user` and `/kv/...`, with the checks, limits and error texts.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -116,7 +116,7 @@ fn route(st: &mut State, method: &str, path: &str, caller: &Caller, body: &[u8])
     let Some(app) = st.app.clone() else {
         return Answer::error(404, "app is not installed: not found");
     };
-    // Authentication and permissions, in the order of §8.1.
+    // Authentication and permissions, in the plugin's order.
     let Some(user) = caller.user.clone() else {
         return Answer::error(401, "user ID is required: unauthorized");
     };

@@ -67,7 +67,7 @@ impl User {
         json!({"automaticTimezone": "", "manualTimezone": "", "useAutomaticTimezone": "true"})
     }
 
-    /// The User JSON at level `id` (§4.3): only `id`, with the non-omitempty keys zeroed.
+    /// The User JSON at level `id`: only `id`, with the non-omitempty keys zeroed.
     pub fn json_id(&self) -> Value {
         json!({
             "id": self.id, "delete_at": 0, "username": "", "auth_service": "", "email": "",
@@ -263,7 +263,7 @@ pub struct Records {
     pub rest: Vec<RestRecord>,
     /// refresh_bindings events.
     pub events: Vec<RefreshEvent>,
-    /// Items dropped by the §6.6 cleaning.
+    /// Items dropped by the plugin's cleaning.
     pub dropped: Vec<Dropped>,
     /// Static asset fetches.
     pub statics: Vec<StaticFetch>,
