@@ -4,6 +4,7 @@
 //! - [`apps`]: the Apps protocol as typed Rust, reusable by any app;
 //! - [`oauth`]: the remote provider: presets, PKCE, exchange, refresh, revoke;
 //! - [`commands`]: this app's calls;
+//! - [`state`]: [`state::AppState`], what every handler shares;
 //! - [`startup`]: [`startup::Application`], used by `main` and by the tests.
 
 pub use mattermost_apps as apps;
@@ -13,3 +14,4 @@ pub mod oauth;
 pub mod secret;
 pub mod settings;
 pub mod startup;
+pub mod state;

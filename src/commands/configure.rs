@@ -222,7 +222,7 @@ pub fn configure_form(current: &OAuth2Context) -> Form {
 
 /// `POST /configure`.
 pub async fn configure(
-    state: web::Data<crate::startup::AppState>,
+    state: web::Data<crate::state::AppState>,
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
     let ctx = &call.context;

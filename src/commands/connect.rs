@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::provider;
 use crate::error::AppError;
 use crate::oauth::remote;
-use crate::startup::AppState;
+use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
 

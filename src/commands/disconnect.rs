@@ -6,7 +6,7 @@ use actix_web::web;
 use super::{as_acting_user, provider};
 use crate::error::AppError;
 use crate::oauth::{remote, StoredToken};
-use crate::startup::AppState;
+use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
 

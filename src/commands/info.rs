@@ -8,7 +8,7 @@ use super::{acting_user, as_acting_user, provider, site_url};
 use crate::error::AppError;
 use crate::oauth::refresh::RefreshError;
 use crate::oauth::{remote, ProviderConfig, ProviderError, StoredToken};
-use crate::startup::AppState;
+use crate::state::AppState;
 use mattermost_apps::secret::ExposeSecret;
 use mattermost_apps::Verified;
 use mattermost_apps::{AppsClient, CallResponse, Context};

@@ -17,7 +17,7 @@ use actix_web::web;
 
 use crate::error::AppError;
 use crate::oauth::ProviderConfig;
-use crate::startup::AppState;
+use crate::state::AppState;
 use mattermost_apps::secret::ExposeSecret;
 use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
 
