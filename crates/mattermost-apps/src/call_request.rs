@@ -74,6 +74,22 @@ impl<C> CallRequest<C> {
 
     /// A value as a string, read leniently: a plain string, or the `value` of a select
     /// option object `{"label", "value"}`. Blank strings count as absent.
+    ///
+    /// ```
+    /// use mattermost_apps::CallRequest;
+    ///
+    /// let call: CallRequest = serde_json::from_str(
+    ///     r#"{"path": "/configure", "values": {
+    ///         "provider": {"label": "GitHub", "value": "github"},
+    ///         "client_id": " abc ",
+    ///         "scopes": ""
+    ///     }}"#,
+    /// )?;
+    /// assert_eq!(call.value_str("provider"), Some("github"));
+    /// assert_eq!(call.value_str("client_id"), Some("abc"));
+    /// assert_eq!(call.value_str("scopes"), None);
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn value_str(&self, name: &str) -> Option<&str> {
         let value = match self.values.as_ref()?.get(name)? {
             Value::String(s) => s.as_str(),

@@ -1,5 +1,14 @@
-//! The Mattermost Apps Framework protocol, as typed Rust: reusable by any Rust app, with no
-//! behaviour of one. One module per protocol noun; JSON names exactly as upstream.
+#![warn(missing_docs)]
+// The README's example app needs the `actix` feature.
+#![cfg_attr(feature = "actix", doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(feature = "actix"),
+    doc = "The Mattermost Apps Framework protocol as typed Rust (see the README)."
+)]
+//!
+//! ## Modules
+//!
+//! One module per protocol noun; the main types are re-exported at the top.
 
 pub mod binding;
 pub mod call;
