@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 
 use crate::commands::COMMAND;
 use crate::oauth::refresh::RefreshError;
+use crate::oauth::user_token::CallError;
 use crate::oauth::ProviderError;
 use mattermost_apps::client::ClientError;
 use mattermost_apps::CallResponse;
@@ -59,6 +60,9 @@ pub enum AppError {
     /// A refresh failed at the provider or while storing its result (the old token stays).
     #[error("Could not refresh your token: {0}")]
     Refresh(RefreshError),
+    /// A message for a plain-text page (the plugin's OAuth2 complete page), as it is.
+    #[error("{0}")]
+    Plain(String),
     /// The user must connect again; the text says why.
     #[error("{0} Run `/{COMMAND} connect` to connect again.")]
     Reconnect(String),
@@ -75,13 +79,19 @@ impl AppError {
         move |source| AppError::Mattermost { context, source }
     }
 
-    /// A refresh failure.
+    /// A refresh failure: a dead token asks to reconnect.
     pub fn refresh(err: RefreshError) -> Self {
         match err {
-            RefreshError::Provider(err) if err.is_invalid_grant() => AppError::Reconnect(
-                "The provider no longer accepts your refresh token, so your connection was removed.".into(),
-            ),
+            RefreshError::Dead(why) => AppError::Reconnect(why),
             other => AppError::Refresh(other),
+        }
+    }
+
+    /// A failed provider call as the user, while doing `context`.
+    pub fn user_call(context: &'static str) -> impl FnOnce(CallError) -> Self {
+        move |err| match err {
+            CallError::Token(err) => AppError::refresh(err),
+            CallError::Request(source) => AppError::Provider { context, source },
         }
     }
 

@@ -5,11 +5,13 @@
 //! - [`oauth`]: the remote provider: presets, PKCE, exchange, refresh, revoke;
 //! - [`commands`]: this app's calls;
 //! - [`state`]: [`state::AppState`], what every handler shares;
+//! - [`markdown`]: provider text made safe to show in a message;
 //! - [`startup`]: [`startup::Application`], used by `main` and by the tests.
 
 pub use mattermost_apps as apps;
 pub mod commands;
 pub mod error;
+pub mod markdown;
 pub mod oauth;
 pub mod secret;
 pub mod settings;

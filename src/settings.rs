@@ -70,7 +70,13 @@ pub struct Settings {
     pub mattermost_site_url: Option<Url>,
     /// Timeout of every outbound request.
     pub http_timeout: Duration,
+    /// The most a call may take, all its outbound requests together: below the plugin's
+    /// 30 s wait for an app's answer, so the user reads the app's error, not the plugin's.
+    pub call_deadline: Duration,
 }
+
+/// The default [`Settings::call_deadline`].
+pub const CALL_DEADLINE: Duration = Duration::from_secs(25);
 
 impl Settings {
     /// Settings for a given secret with every other value at its default; handy in tests.
@@ -82,6 +88,7 @@ impl Settings {
             secret_file: PathBuf::from(".app-secret"),
             mattermost_site_url: None,
             http_timeout: Duration::from_secs(10),
+            call_deadline: CALL_DEADLINE,
         }
     }
 
@@ -111,6 +118,7 @@ impl Settings {
                 secret_file: cli.secret_file,
                 mattermost_site_url: cli.mattermost_site_url,
                 http_timeout: Duration::from_secs(cli.http_timeout),
+                call_deadline: CALL_DEADLINE,
             },
             source,
         ))

@@ -18,6 +18,8 @@ pub struct AppState {
     pub pkce: PkceKey,
     /// One refresh per user at a time.
     pub refresher: Refresher,
+    /// The most a call may take before it answers "the provider is slow".
+    pub call_deadline: std::time::Duration,
     /// `MATTERMOST_SITE_URL`, trailing `/` trimmed.
     pub site_url_override: Option<String>,
     /// The manifest served at `/manifest.json`, serialised once.
@@ -38,6 +40,7 @@ impl AppState {
             http,
             pkce: PkceKey::derive(&settings.secret),
             refresher: Refresher::default(),
+            call_deadline: settings.call_deadline,
             site_url_override: settings
                 .mattermost_site_url
                 .as_ref()

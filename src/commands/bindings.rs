@@ -1,25 +1,20 @@
 //! `POST /bindings`: the slash command and its sub-commands, chosen for the acting user.
-//! This is the hot path (clients fetch bindings on every channel switch): it expands only
-//! the acting user's summary (for the admin check) and the stored token (connected or not).
+//! Clients fetch bindings on every channel switch, so the call reads only what the answer
+//! depends on (the acting user's roles, whether a token is stored) and answers with one
+//! of four bodies serialised once.
 
-use std::fmt;
 use std::sync::LazyLock;
 
 use actix_web::http::header::HeaderValue;
 use actix_web::{web, HttpResponse};
-use serde::de::value::SeqAccessDeserializer;
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::{configure, paths, COMMAND, ICON};
-use crate::oauth::StoredToken;
 use mattermost_apps::binding::location;
-use mattermost_apps::context::{CallContext, SlimContext, UserRoles};
+use mattermost_apps::context::{has_role, CallContext};
 use mattermost_apps::Verified;
-use mattermost_apps::{
-    Binding, Call, CallRequest, CallResponse, Context, Expand, ExpandLevel, User,
-};
+use mattermost_apps::{Binding, Call, CallResponse, Context, Expand, ExpandLevel, User};
 
 /// The `info` and `disconnect` calls need the token, the provider and a way to store.
 const TOKEN_CALL: Expand = Expand {
@@ -30,15 +25,11 @@ const TOKEN_CALL: Expand = Expand {
     ..Expand::NONE
 };
 
-/// `POST /bindings`. The answer depends on two facts only, so it is one of four JSON bodies
-/// serialised on first use and then served as shared bytes: building and serialising the
-/// bindings on every call cost ~11 µs, more than everything else in the handler together.
-/// The context is read into a [`BindingsContext`], which keeps only those two facts and the
-/// acting user's ID for the JWT check.
+/// `POST /bindings`: the pre-serialised answer for the acting user's [`Viewer`].
 pub async fn bindings(call: Verified<BindingsContext>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(HeaderValue::from_static("application/json"))
-        .body(RESPONSES[call.context.viewer.index()].clone())
+        .body(RESPONSES[call.context.viewer().index()].clone())
 }
 
 /// The two facts the bindings depend on.
@@ -46,7 +37,8 @@ pub async fn bindings(call: Verified<BindingsContext>) -> HttpResponse {
 pub struct Viewer {
     /// The acting user is a system admin: show `configure`.
     pub admin: bool,
-    /// The acting user has a stored token: `info` and `disconnect` instead of `connect`.
+    /// The acting user has a stored token (the plugin sends `context.oauth2.user`): `info`
+    /// and `disconnect` instead of `connect`.
     pub connected: bool,
 }
 
@@ -75,7 +67,7 @@ impl Viewer {
     pub fn of(ctx: &Context) -> Self {
         Self {
             admin: ctx.acting_user.as_ref().is_some_and(User::is_system_admin),
-            connected: has_token(ctx.oauth2.user.as_ref()),
+            connected: ctx.oauth2.user.is_some(),
         }
     }
 
@@ -84,280 +76,49 @@ impl Viewer {
     }
 }
 
-/// True when `context.oauth2.user` holds a token.
-fn has_token(user: Option<&Value>) -> bool {
-    user.and_then(StoredToken::from_context).is_some()
-}
-
-/// The bindings call's context: the acting user's ID and the [`Viewer`], with the same
-/// answer as [`Viewer::of`] on the full context. Everything else is skipped unread, and the
-/// stored token is judged as it streams by rather than copied into a `Value`.
+/// The bindings call's context, only as far as the answer reads it: the acting user (its ID
+/// for the JWT check, its roles) and the stored token. Every other key is skipped unread.
 #[derive(Debug, Default, Deserialize)]
-#[serde(from = "SlimContext<HasToken>")]
 pub struct BindingsContext {
-    acting_user_id: Option<String>,
-    /// What the answer depends on.
-    pub viewer: Viewer,
+    #[serde(default)]
+    acting_user: Option<ActingUser>,
+    #[serde(default)]
+    oauth2: OAuth2User,
 }
 
-impl<T: Into<bool>> From<SlimContext<T>> for BindingsContext {
-    fn from(ctx: SlimContext<T>) -> Self {
-        let viewer = Viewer {
-            admin: ctx
+/// `context.acting_user`, at any expand level.
+#[derive(Debug, Default, Deserialize)]
+struct ActingUser {
+    id: String,
+    #[serde(default)]
+    roles: String,
+}
+
+/// `context.oauth2`, of which only `user` is read.
+#[derive(Debug, Default, Deserialize)]
+struct OAuth2User {
+    /// Skipped unread: the plugin leaves `user` out when nothing (or `{}`, or `null`) is
+    /// stored, so its presence is the answer.
+    #[serde(default)]
+    user: Option<IgnoredAny>,
+}
+
+impl BindingsContext {
+    /// The two facts, as [`Viewer::of`] reads them from the full context.
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            admin: self
                 .acting_user
                 .as_ref()
-                .is_some_and(UserRoles::is_system_admin),
-            connected: ctx.oauth2.user.is_some_and(Into::into),
-        };
-        Self {
-            acting_user_id: ctx.acting_user.map(|user| user.id),
-            viewer,
+                .is_some_and(|user| has_role(&user.roles, "system_admin")),
+            connected: self.oauth2.user.is_some(),
         }
     }
 }
 
 impl CallContext for BindingsContext {
     fn acting_user_id(&self) -> Option<&str> {
-        self.acting_user_id.as_deref()
-    }
-
-    /// Tries [`RawToken`] first: the token's strings are three quarters of a bindings body,
-    /// and reading them raw is ~4 times faster (0.07 instead of 0.30 µs for a
-    /// Microsoft-sized token). A token field that is neither a string, null nor an array
-    /// (never one this app stored) fails that reader; then [`HasToken`] decides, as it
-    /// does for a body that is not JSON, whose error it reports.
-    fn parse_call(body: &[u8]) -> serde_json::Result<CallRequest<Self>> {
-        match serde_json::from_slice::<CallRequest<SlimContext<RawToken>>>(body) {
-            Ok(request) => Ok(request.map_context(Self::from)),
-            Err(_) => serde_json::from_slice(body),
-        }
-    }
-}
-
-/// Whether `context.oauth2.user` holds a token, judged while the JSON streams by, with the
-/// answer [`has_token`] gives on the parsed value: an object whose `access_token` is a
-/// non-empty string, whose `token_type` and `refresh_token` are strings when present, and
-/// whose `expiry` is null, empty or RFC 3339 when present; a repeated key counts once,
-/// the last one, as in a parsed `Value`. This skips copying the token's strings into a
-/// `Value` and again into a [`StoredToken`] (~0.6 µs for a Microsoft-sized token).
-///
-/// With `RAW`, faster and stricter ([`RawToken`]): the four token strings are read as raw
-/// bytes (no UTF-8 or control character check, which the answer does not need), so any
-/// other kind of value in one of those four fields is an error instead of "not a token".
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HasToken<const RAW: bool = false>(pub bool);
-
-/// The fast, strict reading of [`HasToken`].
-type RawToken = HasToken<true>;
-
-impl<const RAW: bool> From<HasToken<RAW>> for bool {
-    fn from(HasToken(yes): HasToken<RAW>) -> bool {
-        yes
-    }
-}
-
-impl<'de, const RAW: bool> Deserialize<'de> for HasToken<RAW> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer
-            .deserialize_any(TokenVisitor { raw: RAW })
-            .map(HasToken)
-    }
-}
-
-/// Judges a token; `raw` reads its strings as bytes.
-struct TokenVisitor {
-    raw: bool,
-}
-
-impl<'de> Visitor<'de> for TokenVisitor {
-    type Value = bool;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
-        let judge = |check| Judge {
-            check,
-            raw: self.raw,
-        };
-        let mut access_token = Judged::Absent;
-        let (mut token_type, mut refresh_token, mut expiry) = (true, true, true);
-        while let Some(key) = map.next_key::<TokenKey>()? {
-            match key {
-                TokenKey::AccessToken => access_token = map.next_value_seed(judge(is_not_empty))?,
-                TokenKey::TokenType => token_type = map.next_value_seed(judge(any))?.is_string(),
-                TokenKey::RefreshToken => {
-                    refresh_token = map.next_value_seed(judge(any))?.is_string()
-                }
-                TokenKey::Expiry => {
-                    expiry = match map.next_value_seed(judge(is_expiry))? {
-                        Judged::Null => true,
-                        judged => judged.is_ok_string(),
-                    }
-                }
-                TokenKey::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(access_token.is_ok_string() && token_type && refresh_token && expiry)
-    }
-
-    /// A token written as an array (serde reads structs from arrays too) never comes from
-    /// this app: take the slow, exact path.
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<bool, A::Error> {
-        let value = Value::deserialize(SeqAccessDeserializer::new(seq))?;
-        Ok(has_token(Some(&value)))
-    }
-
-    // Anything else is not a token.
-    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
-        Ok(false)
-    }
-    fn visit_unit<E>(self) -> Result<bool, E> {
-        Ok(false)
-    }
-}
-
-/// The keys of a [`StoredToken`].
-enum TokenKey {
-    AccessToken,
-    TokenType,
-    RefreshToken,
-    Expiry,
-    Other,
-}
-
-impl<'de> Deserialize<'de> for TokenKey {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = TokenKey;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E>(self, key: &str) -> Result<TokenKey, E> {
-                Ok(match key {
-                    "access_token" => TokenKey::AccessToken,
-                    "token_type" => TokenKey::TokenType,
-                    "refresh_token" => TokenKey::RefreshToken,
-                    "expiry" => TokenKey::Expiry,
-                    _ => TokenKey::Other,
-                })
-            }
-        }
-        deserializer.deserialize_identifier(KeyVisitor)
-    }
-}
-
-/// One value of the token: a string with the verdict of the check, null, or anything else
-/// (skipped). Never an error when read with `raw` off, so a strange token cannot fail the
-/// whole call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Judged {
-    Absent,
-    String(bool),
-    Null,
-    Other,
-}
-
-impl Judged {
-    fn is_string(self) -> bool {
-        matches!(self, Judged::String(_))
-    }
-    fn is_ok_string(self) -> bool {
-        self == Judged::String(true)
-    }
-}
-
-fn is_not_empty(text: &[u8]) -> bool {
-    !text.is_empty()
-}
-
-fn any(_: &[u8]) -> bool {
-    true
-}
-
-/// What [`StoredToken`]'s expiry reader accepts: empty, or RFC 3339.
-fn is_expiry(text: &[u8]) -> bool {
-    text.is_empty()
-        || std::str::from_utf8(text)
-            .is_ok_and(|text| chrono::DateTime::parse_from_rfc3339(text).is_ok())
-}
-
-/// Reads one value into a [`Judged`], applying `check` to a string. With `raw`, a string
-/// is read as bytes (serde_json then finds its end with a SIMD search and skips the UTF-8
-/// check), and a value that is not a string, null or an array is an error.
-#[derive(Clone, Copy)]
-struct Judge {
-    check: fn(&[u8]) -> bool,
-    raw: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for Judge {
-    type Value = Judged;
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Judged, D::Error> {
-        if self.raw {
-            deserializer.deserialize_option(self)
-        } else {
-            deserializer.deserialize_any(self)
-        }
-    }
-}
-
-impl<'de> Visitor<'de> for Judge {
-    type Value = Judged;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_none<E>(self) -> Result<Judged, E> {
-        Ok(Judged::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Judged, D::Error> {
-        deserializer.deserialize_bytes(self)
-    }
-    fn visit_bytes<E>(self, bytes: &[u8]) -> Result<Judged, E> {
-        Ok(Judged::String((self.check)(bytes)))
-    }
-    fn visit_str<E>(self, text: &str) -> Result<Judged, E> {
-        Ok(Judged::String((self.check)(text.as_bytes())))
-    }
-    fn visit_unit<E>(self) -> Result<Judged, E> {
-        Ok(Judged::Null)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Judged, E> {
-        Ok(Judged::Other)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Judged, E> {
-        Ok(Judged::Other)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Judged, E> {
-        Ok(Judged::Other)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Judged, E> {
-        Ok(Judged::Other)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Judged, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Judged::Other)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Judged, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Judged::Other)
+        self.acting_user.as_ref().map(|user| user.id.as_str())
     }
 }
 
@@ -467,6 +228,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
+    use crate::oauth::StoredToken;
     use mattermost_apps::jwt::{Claims, JwtVerifier};
     use mattermost_apps::CallRequest;
 
@@ -521,18 +283,15 @@ mod tests {
             .collect()
     }
 
-    /// The viewer from each reader: the exact one, the fast one (`None` when it refuses
-    /// the body) and the one the handler uses.
-    fn viewers(text: &str) -> (Viewer, Option<Viewer>, Viewer) {
-        let exact: CallRequest<SlimContext<HasToken>> =
-            serde_json::from_str(text).expect("the exact reader takes any token");
-        let fast = serde_json::from_str::<CallRequest<SlimContext<RawToken>>>(text).ok();
-        let used = BindingsContext::parse_call(text.as_bytes()).expect("parses");
-        (
-            BindingsContext::from(exact.context).viewer,
-            fast.map(|r| BindingsContext::from(r.context).viewer),
-            used.context.viewer,
-        )
+    /// The viewer the handler reads from a body, or the parse error.
+    fn read(text: &str) -> serde_json::Result<Viewer> {
+        serde_json::from_str::<CallRequest<BindingsContext>>(text).map(|r| r.context.viewer())
+    }
+
+    /// The viewer [`bindings_for`] reads from the full context.
+    fn full(text: &str) -> Viewer {
+        let request: CallRequest<Context> = serde_json::from_str(text).expect("full");
+        Viewer::of(&request.context)
     }
 
     #[test]
@@ -540,19 +299,15 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for case in cases() {
             let text = case.to_string();
-            let full: CallRequest<Context> = serde_json::from_str(&text).expect("full");
-            let viewer = Viewer::of(&full.context);
-            let (exact, fast, used) = viewers(&text);
-            assert_eq!((exact, used), (viewer, viewer), "{text}");
-            assert!(fast.is_none_or(|fast| fast == viewer), "{text}");
+            let viewer = full(&text);
+            assert_eq!(read(&text).expect("parses"), viewer, "{text}");
             seen.insert(viewer.index());
         }
         assert_eq!(seen.len(), 4, "every viewer is covered");
     }
 
-    /// The fast reader must be the one that runs: it takes every token this app stores.
     #[test]
-    fn the_fast_reader_takes_every_token_the_app_stores() {
+    fn every_token_the_app_stores_reads_as_connected() {
         let expiry = chrono::DateTime::parse_from_rfc3339("2025-06-11T15:50:11.48Z")
             .expect("a time")
             .to_utc();
@@ -573,60 +328,47 @@ mod tests {
         for token in stored {
             let token = serde_json::to_value(&token).expect("serialises");
             let text = body(Some("system_user"), Some(token)).to_string();
-            let (exact, fast, _) = viewers(&text);
-            assert_eq!(fast, Some(exact), "{text}");
-            assert!(exact.connected, "{text}");
+            assert!(read(&text).expect("parses").connected, "{text}");
         }
         let fixture = include_str!("../../benches/fixtures/call-request-bindings.json");
-        assert!(
-            serde_json::from_str::<CallRequest<SlimContext<RawToken>>>(fixture).is_ok(),
+        let viewer = Viewer {
+            admin: true,
+            connected: true,
+        };
+        assert_eq!(
+            read(fixture).expect("parses"),
+            viewer,
             "the benchmark's body"
         );
     }
 
-    /// Tokens a `Value` cannot show (repeated keys, escapes), and odd shapes, read as text:
-    /// the fast reader refuses those with a number, a bool or an object in a token field.
+    /// Whatever is stored counts as connected, as `disconnect` is then what clears it,
+    /// and never fails the call; `null` is nothing stored.
     #[test]
-    fn the_streamed_token_check_agrees_with_stored_token() {
+    fn anything_stored_reads_as_connected() {
         let tokens = [
-            r#"{"access_token":"a","access_token":""}"#,
-            r#"{"access_token":"","access_token":"a"}"#,
-            r#"{"access_token":"a","expiry":"bad","expiry":""}"#,
-            r#"{"access_token":"a","expiry":"","expiry":"bad"}"#,
-            r#"{"acc\u0065ss_token":"\u0061"}"#,
-            r#"{"access_token":"a","expiry":null,"token_type":"Bearer","refresh_token":""}"#,
-            r#"{"access_token":"a","expiry":"2025-06-11T17:50:11+02:00"}"#,
-            r#"{"access_token":"a","expiry":"0001-01-01T00:00:00Z"}"#,
-            r#"{"access_token":"a","expiry":1749657011}"#,
-            r#"{"access_token":"a","token_type":null}"#,
-            r#"{"access_token":"a","refresh_token":{"x":[1,2]}}"#,
-            r#"{"access_token":"a","scope":{"nested":[{"deep":null}]},"expires_in":3599}"#,
-            r#"{"access_token":["a"]}"#,
-            r#"{"access_token":null}"#,
-            r#"{"token_type":"Bearer"}"#,
-            r#"["a"]"#,
+            r#"{"access_token":"a","expiry":"2025-06-11T17:50:11+02:00","scope":{"x":[1,null]}}"#,
+            r#"{"acc\u0065ss_token":"\u0061\""}"#,
+            r#"{"access_token":"a","expiry":"not a time"}"#,
+            r#"{"access_token":""}"#,
             r#"["a","Bearer","r","2025-06-11T15:50:11Z"]"#,
-            r#"["a","Bearer","r","2025-06-11T15:50:11Z","extra"]"#,
-            r#"[""]"#,
             r#"[]"#,
-            r#"[1]"#,
             r#"true"#,
-            r#"0"#,
             r#"-1.5"#,
             r#""a""#,
-            r#"null"#,
-            r#"{}"#,
         ];
         for token in tokens {
             let text = format!(
                 r#"{{"context":{{"acting_user":{{"id":"{USER}","roles":"system_user"}},"oauth2":{{"user":{token}}}}}}}"#
             );
-            let full: CallRequest<Context> = serde_json::from_str(&text).expect("full");
-            let viewer = Viewer::of(&full.context);
-            let (exact, fast, used) = viewers(&text);
-            assert_eq!((exact, used), (viewer, viewer), "{token}");
-            assert!(fast.is_none_or(|fast| fast == viewer), "{token}");
+            let viewer = read(&text).expect("parses");
+            assert_eq!(viewer, full(&text), "{token}");
+            assert!(viewer.connected, "{token}");
         }
+        let text = format!(
+            r#"{{"context":{{"acting_user":{{"id":"{USER}","roles":"system_user"}},"oauth2":{{"user":null}}}}}}"#
+        );
+        assert!(!read(&text).expect("parses").connected);
     }
 
     #[actix_web::test]

@@ -1,6 +1,7 @@
 //! `on_oauth2_complete` (`POST /oauth2/complete`): the provider redirected the browser back
 //! with a code (or an error). Exchange the code with the derived PKCE verifier and store the
 //! token for the acting user. On any failure nothing is stored, so an earlier token stays.
+//! The plugin shows an error here as a plain-text page, so provider text is not escaped.
 
 use actix_web::web;
 
@@ -18,10 +19,11 @@ pub async fn complete(
 ) -> Result<web::Json<CallResponse>, AppError> {
     // The plugin does not look for provider errors: the app must.
     if let Some(code) = call.value_str("error") {
-        return Err(AppError::Provider {
-            context: "Your account was not connected",
-            source: ProviderError::refused(code, call.value_str("error_description")),
-        });
+        let refusal = ProviderError::refused(code, call.value_str("error_description"));
+        return Err(AppError::Plain(format!(
+            "Your account was not connected: {}",
+            refusal.plain()
+        )));
     }
     let ctx = &call.context;
     let config = provider(&ctx.oauth2)?;
@@ -52,7 +54,7 @@ pub async fn complete(
         state.pkce.verifier(oauth_state),
     )
     .await
-    .map_err(AppError::provider("Could not connect your account"))?;
+    .map_err(|err| AppError::Plain(format!("Could not connect your account: {}", err.plain())))?;
     mattermost
         .store_oauth2_user(&token)
         .await

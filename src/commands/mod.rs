@@ -4,6 +4,7 @@ mod bindings;
 mod complete;
 mod configure;
 mod connect;
+mod deadline;
 mod disconnect;
 mod help;
 mod info;
@@ -16,7 +17,7 @@ pub use configure::configure_form;
 use actix_web::web;
 
 use crate::error::AppError;
-use crate::oauth::ProviderConfig;
+use crate::oauth::{ProviderConfig, UserToken};
 use crate::state::AppState;
 use mattermost_apps::secret::ExposeSecret;
 use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
@@ -53,19 +54,34 @@ pub mod paths {
 }
 
 /// Registers every route: the hot path first, the one pattern (matched by a regex) last.
+/// Every call but `/bindings` (which calls no one) answers within the call deadline.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    let call = |path: &str, handler| {
+        web::resource(path.to_owned())
+            .wrap_fn(deadline::within_deadline)
+            .route(handler)
+    };
     cfg.route(paths::BINDINGS, web::post().to(bindings::bindings))
         .route("/healthz", web::get().to(meta::healthz))
         .route("/manifest.json", web::get().to(meta::manifest))
         .route(paths::PING, web::post().to(meta::ping))
-        .route(paths::INSTALL, web::post().to(install::install))
-        .route(paths::CONFIGURE, web::post().to(configure::configure))
-        .route(paths::CONNECT, web::post().to(connect::connect))
-        .route(paths::OAUTH2_CONNECT, web::post().to(connect::connect_url))
-        .route(paths::OAUTH2_COMPLETE, web::post().to(complete::complete))
-        .route(paths::INFO, web::post().to(info::info))
-        .route(paths::DISCONNECT, web::post().to(disconnect::disconnect))
-        .route(paths::HELP, web::post().to(help::help))
+        .service(call(paths::INSTALL, web::post().to(install::install)))
+        .service(call(paths::CONFIGURE, web::post().to(configure::configure)))
+        .service(call(paths::CONNECT, web::post().to(connect::connect)))
+        .service(call(
+            paths::OAUTH2_CONNECT,
+            web::post().to(connect::connect_url),
+        ))
+        .service(call(
+            paths::OAUTH2_COMPLETE,
+            web::post().to(complete::complete),
+        ))
+        .service(call(paths::INFO, web::post().to(info::info)))
+        .service(call(
+            paths::DISCONNECT,
+            web::post().to(disconnect::disconnect),
+        ))
+        .service(call(paths::HELP, web::post().to(help::help)))
         .route("/static/{name}", web::get().to(meta::static_asset));
 }
 
@@ -118,4 +134,25 @@ fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
             &problems,
         ))),
     }
+}
+
+/// The acting user's token, for calling the provider as them (and refreshing it).
+fn user_token<'a>(
+    state: &'a AppState,
+    ctx: &Context,
+    config: &ProviderConfig,
+) -> Result<UserToken<'a>, AppError> {
+    let session = ctx
+        .acting_user_access_token
+        .as_ref()
+        .filter(|t| !t.expose_secret().is_empty())
+        .ok_or(AppError::MissingContext("acting_user_access_token"))?;
+    Ok(UserToken::new(
+        &state.refresher,
+        &state.http,
+        config,
+        &acting_user(ctx)?.id,
+        site_url(state, ctx)?,
+        session,
+    ))
 }

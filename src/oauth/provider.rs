@@ -59,6 +59,14 @@ impl ProviderKind {
         }
     }
 
+    /// The provider as named inside a sentence: "Google", or "the provider" for `custom`.
+    pub fn in_sentence(self) -> &'static str {
+        match self {
+            ProviderKind::Custom => "the provider",
+            other => other.label(),
+        }
+    }
+
     /// The preset endpoints and scopes; `None` for `custom`.
     pub fn preset(self) -> Option<&'static Preset> {
         PRESETS.iter().find(|p| p.kind == self)
@@ -97,6 +105,11 @@ pub struct Preset {
     pub userinfo_url: &'static str,
     /// RFC 7009 revocation endpoint, if the provider has a standard one.
     pub revoke_url: Option<&'static str>,
+    /// Revoking either token ends the whole grant, so `disconnect` sends one request:
+    /// Google documents it; GitLab (Doorkeeper) keeps both tokens in one record.
+    pub revokes_grant: bool,
+    /// Where a user removes the app's access by hand, as a phrase ("at <url>").
+    pub manage_access: &'static str,
     /// Space-separated scopes.
     pub scopes: &'static str,
     /// Extra authorize parameters.
@@ -104,7 +117,8 @@ pub struct Preset {
 }
 
 /// The presets. Google asks for offline access (and consent, so a refresh token is issued
-/// again on reconnect); GitHub and Microsoft have no RFC 7009 revocation endpoint.
+/// again on reconnect); GitHub and Microsoft have no RFC 7009 revocation endpoint, so their
+/// users remove the app's access on the provider's own page.
 pub const PRESETS: &[Preset] = &[
     Preset {
         kind: ProviderKind::Google,
@@ -112,7 +126,9 @@ pub const PRESETS: &[Preset] = &[
         token_url: "https://oauth2.googleapis.com/token",
         userinfo_url: "https://openidconnect.googleapis.com/v1/userinfo",
         revoke_url: Some("https://oauth2.googleapis.com/revoke"),
-        scopes: "openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/calendar.readonly",
+        revokes_grant: true,
+        manage_access: "at https://myaccount.google.com/connections",
+        scopes: "openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email",
         extra_params: &[("access_type", "offline"), ("prompt", "consent")],
     },
     Preset {
@@ -121,6 +137,8 @@ pub const PRESETS: &[Preset] = &[
         token_url: "https://github.com/login/oauth/access_token",
         userinfo_url: "https://api.github.com/user",
         revoke_url: None,
+        revokes_grant: false,
+        manage_access: "at https://github.com/settings/applications (Authorized OAuth Apps)",
         scopes: "read:user user:email",
         extra_params: &[],
     },
@@ -130,6 +148,8 @@ pub const PRESETS: &[Preset] = &[
         token_url: "https://gitlab.com/oauth/token",
         userinfo_url: "https://gitlab.com/oauth/userinfo",
         revoke_url: Some("https://gitlab.com/oauth/revoke"),
+        revokes_grant: true,
+        manage_access: "at https://gitlab.com/-/user_settings/applications",
         scopes: "openid profile email read_user",
         extra_params: &[],
     },
@@ -139,6 +159,8 @@ pub const PRESETS: &[Preset] = &[
         token_url: "https://login.microsoftonline.com/common/oauth2/v2.0/token",
         userinfo_url: "https://graph.microsoft.com/oidc/userinfo",
         revoke_url: None,
+        revokes_grant: false,
+        manage_access: "at https://account.live.com/consent/Manage for a personal account, or at https://myapplications.microsoft.com for a work or school account",
         scopes: "openid profile email offline_access User.Read",
         extra_params: &[],
     },

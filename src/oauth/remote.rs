@@ -1,47 +1,58 @@
 //! Talking to the provider: the authorize URL, the code exchange, refresh, revocation and
 //! userinfo. Every request goes through the one shared `reqwest::Client` (timeouts set,
-//! redirects off). Errors carry the provider's error code and description, never a token,
-//! a code or a response body.
+//! redirects off) and reads at most [`MAX_ANSWER`] bytes of the answer. Errors carry the
+//! provider's error code and description (capped), never a token, a code or a body.
 
-use chrono::Utc;
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, Utc};
+use futures::future::{BoxFuture, FutureExt};
 use oauth2::basic::{BasicClient, BasicTokenResponse, BasicTokenType};
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    ErrorResponseType, HttpClientError, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RefreshToken, RequestTokenError, Scope, StandardErrorResponse, TokenResponse, TokenUrl,
+    AsyncHttpClient, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, ErrorResponseType, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardErrorResponse, TokenResponse,
+    TokenUrl,
 };
 use serde_json::Value;
 use url::Url;
 
 use super::provider::ProviderConfig;
 use super::token::StoredToken;
+use crate::markdown;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
+
+/// The most the app reads of a provider's answer. Token and userinfo answers are a few KiB
+/// (an ID token with many claims stays well under this); anything longer is refused.
+pub const MAX_ANSWER: usize = 64 * 1024;
 
 /// A client with the authorize and token endpoints set (the type parameters are the
 /// auth, device, introspection, revocation and token endpoints).
 type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// What went wrong at the provider. Clone, so one refresh's outcome can be shared.
+///
+/// `Display` is Markdown-safe (the provider's words are escaped for a Mattermost message);
+/// [`ProviderError::plain`] is the same text unescaped, for plain-text pages.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProviderError {
     /// The provider answered with an OAuth2 error (`invalid_grant`, `access_denied`, …).
-    #[error("the provider refused: {code}{}", .description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
-    Refused {
-        /// The OAuth2 error code.
-        code: String,
-        /// The provider's description, trimmed to 300 characters.
-        description: Option<String>,
-    },
-    /// The provider refused the access token (HTTP 401/403 at userinfo).
+    #[error("{}", .0.text(true))]
+    Refused(Refusal),
+    /// The provider refused the access token (HTTP 401 at userinfo).
     #[error("the provider no longer accepts your token")]
     TokenRejected,
+    /// The provider understood the token but refused the request (HTTP 403: a missing
+    /// scope, a rate limit); the token stays.
+    #[error("the provider refused the request (HTTP 403{}); the app may lack a scope, or the provider is limiting requests", .0.as_deref().map(|d| format!(": {}", markdown::escape(d, 300))).unwrap_or_default())]
+    Forbidden(Option<String>),
     /// No answer within the timeout.
     #[error("the provider did not answer in time")]
     Timeout,
     /// Connection failure.
     #[error("the provider could not be reached")]
     Unreachable,
-    /// An answer that is not what OAuth2 says (HTTP 5xx, not JSON, …).
+    /// An answer that is not what OAuth2 says (HTTP 5xx, not JSON, too large, …).
     #[error("the provider gave an unexpected answer: {0}")]
     BadResponse(String),
     /// The app's configuration cannot make this request (e.g. a bad redirect URL).
@@ -49,19 +60,53 @@ pub enum ProviderError {
     Config(String),
 }
 
+/// A provider's OAuth2 error: its code and description, capped, as the provider sent them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The OAuth2 error code, at most 100 characters.
+    pub code: String,
+    /// The description, at most 300 characters.
+    pub description: Option<String>,
+}
+
+impl Refusal {
+    fn text(&self, escaped: bool) -> String {
+        let show = |s: &str| {
+            if escaped {
+                markdown::escape(s, usize::MAX)
+            } else {
+                s.to_owned()
+            }
+        };
+        match &self.description {
+            Some(d) => format!("the provider refused: {} ({})", show(&self.code), show(d)),
+            None => format!("the provider refused: {}", show(&self.code)),
+        }
+    }
+}
+
 impl ProviderError {
     /// The provider's OAuth2 error, as quoted to the user: the code (at most 100
     /// characters) and the description (at most 300).
     pub fn refused(code: &str, description: Option<&str>) -> Self {
-        ProviderError::Refused {
+        ProviderError::Refused(Refusal {
             code: code.chars().take(100).collect(),
             description: description.map(|d| d.chars().take(300).collect()),
-        }
+        })
     }
 
-    /// True for `invalid_grant`: the refresh token (or code) is dead; the user must reconnect.
+    /// True when the refresh token (or code) is dead and the user must reconnect:
+    /// `invalid_grant`, or GitHub's `bad_refresh_token`.
     pub fn is_invalid_grant(&self) -> bool {
-        matches!(self, ProviderError::Refused { code, .. } if code == "invalid_grant")
+        matches!(self, ProviderError::Refused(r) if r.code == "invalid_grant" || r.code == "bad_refresh_token")
+    }
+
+    /// The message without Markdown escaping, for a plain-text page.
+    pub fn plain(&self) -> String {
+        match self {
+            ProviderError::Refused(refusal) => refusal.text(false),
+            other => other.to_string(),
+        }
     }
 }
 
@@ -77,6 +122,10 @@ pub struct Identity {
     /// Subject or numeric ID.
     pub id: Option<String>,
 }
+
+/// Longest name, username or ID shown; an e-mail address may be 254 characters.
+const MAX_NAME: usize = 100;
+const MAX_EMAIL: usize = 254;
 
 impl Identity {
     /// Picks the usual OpenID Connect and GitHub/GitLab keys out of a userinfo document.
@@ -101,22 +150,27 @@ impl Identity {
         }
     }
 
-    /// One Markdown line, e.g. "**Ada Lovelace** (`ada`, ada@example.com)".
+    /// One Markdown line, e.g. "**Ada Lovelace** (ada, ada@example.com)". Every part is
+    /// the provider's text, capped and escaped: it shows as written, never as a link or
+    /// a mention.
     pub fn describe(&self) -> String {
         let head = self
             .name
             .as_deref()
             .or(self.username.as_deref())
             .or(self.email.as_deref())
-            .or(self.id.as_deref())
-            .unwrap_or("an unnamed account");
+            .or(self.id.as_deref());
+        let Some(head) = head else {
+            return "an unnamed account".to_owned();
+        };
         let mut details = Vec::new();
-        if let Some(username) = self.username.as_deref().filter(|u| Some(*u) != Some(head)) {
-            details.push(format!("`{username}`"));
+        if let Some(username) = self.username.as_deref().filter(|u| *u != head) {
+            details.push(markdown::escape(username, MAX_NAME));
         }
-        if let Some(email) = self.email.as_deref().filter(|e| Some(*e) != Some(head)) {
-            details.push(email.to_owned());
+        if let Some(email) = self.email.as_deref().filter(|e| *e != head) {
+            details.push(markdown::escape(email, MAX_EMAIL));
         }
+        let head = markdown::escape(head, MAX_NAME);
         if details.is_empty() {
             format!("**{head}**")
         } else {
@@ -172,10 +226,10 @@ pub async fn exchange(
     let response = client(config, Some(redirect))?
         .exchange_code(AuthorizationCode::new(code.to_owned()))
         .set_pkce_verifier(verifier)
-        .request_async(http)
+        .request_async(&CappedHttp(http))
         .await
         .map_err(token_error)?;
-    Ok(stored(&response, None))
+    stored(&response, None)
 }
 
 /// Refreshes a token. The old refresh token is kept when the provider sends none.
@@ -187,14 +241,17 @@ pub async fn refresh(
     let refresh_token = RefreshToken::new(token.refresh_token.expose_secret().to_owned());
     let response = client(config, None)?
         .exchange_refresh_token(&refresh_token)
-        .request_async(http)
+        .request_async(&CappedHttp(http))
         .await
         .map_err(token_error)?;
-    Ok(stored(&response, Some(&token.refresh_token)))
+    stored(&response, Some(&token.refresh_token))
 }
 
-/// Revokes the token at the provider (RFC 7009): the refresh token, then the access token,
-/// so neither can be used again. `Ok(false)` when the provider has no revocation endpoint.
+/// Revokes the token at the provider (RFC 7009). Where one revocation ends the whole grant
+/// (the preset says so: Google, GitLab), one request is sent, for the refresh token if there
+/// is one; elsewhere the refresh token, then the access token. An `invalid_token` answer
+/// means the token is already dead, which is what was asked. `Ok(false)` when the provider
+/// has no revocation endpoint.
 ///
 /// Sent by hand rather than with the oauth2 crate, which refuses any non-https revocation
 /// URL although `check_endpoint` accepts http for loopback providers (dev and tests).
@@ -206,11 +263,14 @@ pub async fn revoke(
     let Some(url) = &config.revoke_url else {
         return Ok(false);
     };
+    let one_revokes_all = config.kind.preset().is_some_and(|p| p.revokes_grant);
     let mut tokens = Vec::with_capacity(2);
     if !token.refresh_token.expose_secret().is_empty() {
         tokens.push((token.refresh_token.expose_secret(), "refresh_token"));
     }
-    tokens.push((token.access_token.expose_secret(), "access_token"));
+    if tokens.is_empty() || !one_revokes_all {
+        tokens.push((token.access_token.expose_secret(), "access_token"));
+    }
     // Client authentication as the oauth2 crate does it: HTTP Basic, form-encoded parts.
     let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     for (value, hint) in tokens {
@@ -229,25 +289,28 @@ pub async fn revoke(
         if status.is_success() {
             continue;
         }
-        let doc: Option<Value> = response.json().await.ok();
+        let doc: Option<Value> = serde_json::from_slice(&read_capped(response).await?).ok();
         let text = |key: &str| {
             doc.as_ref()
                 .and_then(|d| d.get(key))
                 .and_then(Value::as_str)
-                .map(str::to_owned)
         };
-        return Err(match text("error") {
-            Some(code) => ProviderError::refused(&code, text("error_description").as_deref()),
-            None => ProviderError::BadResponse(format!(
-                "HTTP {} from the revocation endpoint",
-                status.as_u16()
-            )),
-        });
+        match text("error") {
+            Some("invalid_token") => continue,
+            Some(code) => return Err(ProviderError::refused(code, text("error_description"))),
+            None => {
+                return Err(ProviderError::BadResponse(format!(
+                    "HTTP {} from the revocation endpoint",
+                    status.as_u16()
+                )))
+            }
+        }
     }
     Ok(true)
 }
 
-/// Reads who the token belongs to.
+/// Reads who the token belongs to. Only a 401 means the token is dead; a 403 is a refusal
+/// of this request (scope, rate limit) and is reported as it is.
 pub async fn userinfo(
     http: &reqwest::Client,
     url: &Url,
@@ -261,8 +324,12 @@ pub async fn userinfo(
         .await
         .map_err(|err| transport_error(&err))?;
     let status = response.status();
-    if status == reqwest::StatusCode::UNAUTHORIZED || status == reqwest::StatusCode::FORBIDDEN {
+    if status == reqwest::StatusCode::UNAUTHORIZED {
         return Err(ProviderError::TokenRejected);
+    }
+    let body = read_capped(response).await?;
+    if status == reqwest::StatusCode::FORBIDDEN {
+        return Err(ProviderError::Forbidden(refusal_message(&body)));
     }
     if !status.is_success() {
         return Err(ProviderError::BadResponse(format!(
@@ -270,14 +337,88 @@ pub async fn userinfo(
             status.as_u16()
         )));
     }
-    let doc: Value = response
-        .json()
-        .await
+    let doc: Value = serde_json::from_slice(&body)
         .map_err(|_| ProviderError::BadResponse("userinfo is not JSON".into()))?;
     Ok(Identity::from_userinfo(&doc))
 }
 
-fn stored(response: &BasicTokenResponse, previous_refresh: Option<&SecretString>) -> StoredToken {
+/// The human message of an API refusal: GitHub's `message`, Graph's and Google's
+/// `error.message`, or OAuth2's `error_description`.
+fn refusal_message(body: &[u8]) -> Option<String> {
+    let doc: Value = serde_json::from_slice(body).ok()?;
+    let candidates = [
+        doc.get("message"),
+        doc.pointer("/error/message"),
+        doc.get("error_description"),
+    ];
+    let message = candidates.into_iter().flatten().find_map(Value::as_str)?;
+    Some(message.chars().take(300).collect())
+}
+
+/// The oauth2 crate's HTTP client: the shared `reqwest::Client`, reading at most
+/// [`MAX_ANSWER`] bytes of an answer.
+struct CappedHttp<'a>(&'a reqwest::Client);
+
+impl<'c> AsyncHttpClient<'c> for CappedHttp<'_> {
+    type Error = ProviderError;
+    type Future = BoxFuture<'c, Result<HttpResponse, ProviderError>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        send_token_request(self.0, request).boxed()
+    }
+}
+
+async fn send_token_request(
+    http: &reqwest::Client,
+    request: HttpRequest,
+) -> Result<HttpResponse, ProviderError> {
+    let request = reqwest::Request::try_from(request)
+        .map_err(|_| ProviderError::Config("the token request could not be built".into()))?;
+    let response = http
+        .execute(request)
+        .await
+        .map_err(|err| transport_error(&err))?;
+    let mut answer = oauth2::http::Response::builder().status(response.status());
+    for (name, value) in response.headers() {
+        answer = answer.header(name, value);
+    }
+    answer
+        .body(read_capped(response).await?)
+        .map_err(|_| ProviderError::BadResponse("the token endpoint's headers are invalid".into()))
+}
+
+/// The body, or an error once it passes [`MAX_ANSWER`] bytes (read no further).
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
+    let too_large = || {
+        ProviderError::BadResponse(format!(
+            "the answer is larger than {} KiB",
+            MAX_ANSWER / 1024
+        ))
+    };
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|err| transport_error(&err))?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn stored(
+    response: &BasicTokenResponse,
+    previous_refresh: Option<&SecretString>,
+) -> Result<StoredToken, ProviderError> {
     let token_type = match response.token_type() {
         BasicTokenType::Bearer => "Bearer".to_owned(),
         BasicTokenType::Mac => "MAC".to_owned(),
@@ -288,15 +429,31 @@ fn stored(response: &BasicTokenResponse, previous_refresh: Option<&SecretString>
         (None, Some(old)) => old.clone(),
         (None, None) => SecretString::default(),
     };
-    StoredToken {
+    let expiry = match response.expires_in() {
+        Some(lifetime) => Some(expiry_after(Utc::now(), lifetime)?),
+        None => None,
+    };
+    Ok(StoredToken {
         access_token: SecretString::from(response.access_token().secret().clone()),
         token_type,
         refresh_token,
-        expiry: response
-            .expires_in()
-            .and_then(|d| chrono::Duration::from_std(d).ok())
-            .map(|d| Utc::now() + d),
-    }
+        expiry,
+    })
+}
+
+/// `now + expires_in`, or an error when that is not a time Go and RFC 3339 can write
+/// (after the year 9999): the provider's number is broken, and must not crash the app.
+fn expiry_after(now: DateTime<Utc>, lifetime: Duration) -> Result<DateTime<Utc>, ProviderError> {
+    chrono::Duration::from_std(lifetime)
+        .ok()
+        .and_then(|d| now.checked_add_signed(d))
+        .filter(|t| t.year() <= 9999)
+        .ok_or_else(|| {
+            ProviderError::BadResponse(format!(
+                "expires_in of {} s is out of range",
+                lifetime.as_secs()
+            ))
+        })
 }
 
 fn transport_error(err: &reqwest::Error) -> ProviderError {
@@ -307,9 +464,7 @@ fn transport_error(err: &reqwest::Error) -> ProviderError {
     }
 }
 
-fn token_error<T>(
-    err: RequestTokenError<HttpClientError<reqwest::Error>, StandardErrorResponse<T>>,
-) -> ProviderError
+fn token_error<T>(err: RequestTokenError<ProviderError, StandardErrorResponse<T>>) -> ProviderError
 where
     T: ErrorResponseType + AsRef<str> + 'static,
     StandardErrorResponse<T>: oauth2::ErrorResponse,
@@ -319,11 +474,18 @@ where
             response.error().as_ref(),
             response.error_description().map(String::as_str),
         ),
-        RequestTokenError::Request(HttpClientError::Reqwest(err)) => transport_error(&err),
-        RequestTokenError::Request(_) => ProviderError::Unreachable,
-        // The body may hold tokens: never quote it.
-        RequestTokenError::Parse(_, _) => {
-            ProviderError::BadResponse("the token endpoint did not return OAuth2 JSON".into())
+        RequestTokenError::Request(err) => err,
+        // GitHub answers errors with HTTP 200 and an `error` field, which the crate reads
+        // as a token that does not parse. Anything else is not quoted: it may hold tokens.
+        RequestTokenError::Parse(_, body) => {
+            let doc: Option<Value> = serde_json::from_slice(&body).ok();
+            let text = |key: &str| doc.as_ref()?.get(key)?.as_str();
+            match text("error") {
+                Some(code) => ProviderError::refused(code, text("error_description")),
+                None => ProviderError::BadResponse(
+                    "the token endpoint did not return OAuth2 JSON".into(),
+                ),
+            }
         }
         // Raised for a non-JSON Content-Type or an empty body, whatever the status.
         RequestTokenError::Other(_) => ProviderError::BadResponse(
@@ -364,7 +526,11 @@ mod tests {
         assert_eq!(query["code_challenge_method"], "S256");
         assert_eq!(query["code_challenge"], key.challenge(state).as_str());
         assert_eq!(query["access_type"], "offline");
-        assert!(query["scope"].contains("calendar"));
+        // Only what `info` reads: the profile and the e-mail.
+        assert_eq!(
+            query["scope"],
+            "openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email"
+        );
         assert!(
             !url.as_str().contains("secret-value-42"),
             "no client secret in the URL"
@@ -372,11 +538,35 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_is_escaped_in_messages_and_plain_on_pages() {
+        let err = ProviderError::refused("access_denied", Some("[Retry](https://evil.example)"));
+        assert_eq!(
+            err.to_string(),
+            "the provider refused: access\\_denied (\\[Retry\\]\\(https:\u{200B}//evil\\.example\\))"
+        );
+        assert_eq!(
+            err.plain(),
+            "the provider refused: access_denied ([Retry](https://evil.example))"
+        );
+    }
+
+    #[test]
+    fn expiry_arithmetic_on_provider_numbers_never_panics() {
+        let now = Utc::now();
+        let hour = expiry_after(now, Duration::from_secs(3600)).expect("an hour");
+        assert_eq!((hour - now).num_seconds(), 3600);
+        for absurd in [10u64.pow(15), u64::MAX] {
+            let err = expiry_after(now, Duration::from_secs(absurd)).expect_err("absurd");
+            assert!(err.to_string().contains("expires_in"), "{err}");
+        }
+    }
+
+    #[test]
     fn identities_read_oidc_and_github_shapes() {
         let oidc = Identity::from_userinfo(&serde_json::json!({
             "sub": "123", "name": "Ada Lovelace", "email": "ada@example.com", "preferred_username": "ada"
         }));
-        assert_eq!(oidc.describe(), "**Ada Lovelace** (`ada`, ada@example.com)");
+        assert_eq!(oidc.describe(), "**Ada Lovelace** (ada, ada@example\\.com)");
         let github = Identity::from_userinfo(
             &serde_json::json!({"login": "octocat", "id": 583231, "name": null}),
         );

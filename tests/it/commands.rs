@@ -6,6 +6,7 @@ use serde_json::json;
 use crate::support::mattermost::{command, User};
 use crate::support::provider::Identity;
 use crate::support::world::{expect_ok, kind, text, World, COMMAND};
+use hello_oauth2_rs::markdown::escape;
 
 const APP: &str = "hello-oauth2-rs";
 
@@ -100,7 +101,8 @@ async fn every_command_answers_for_each_kind_of_user() {
         w.connect(user).await;
         expect_ok(&w.run(user, &format!("{COMMAND} help")).await);
         let info = expect_ok(&w.run(user, &format!("{COMMAND} info")).await);
-        assert!(info.contains(&Identity::of(&user.username).email), "{info}");
+        let email = Identity::of(&user.username).email;
+        assert!(info.contains(&escape(&email, 254)), "{info}");
         assert!(w
             .mm
             .command(user, &format!("{COMMAND} connect"))

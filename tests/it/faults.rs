@@ -173,10 +173,10 @@ async fn a_token_the_provider_no_longer_accepts_leads_back_to_connect() {
     let w = World::new().await;
     w.configure_custom_provider().await;
     let token = w.connect(&w.alice).await;
-    // The user revoked the app's access at the provider.
-    w.provider.expire_access_tokens();
+    // The user revoked the app's access at the provider: a 401, then a refused refresh.
+    w.provider.revoke_all();
     let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
-    assert!(text.contains("no longer accepts your token"), "{text}");
+    assert!(text.contains("no longer accepted"), "{text}");
     assert!(text.contains(&format!("{COMMAND} connect")), "{text}");
     assert!(!text.contains(token["access_token"].as_str().expect("at")));
     assert!(
@@ -186,4 +186,92 @@ async fn a_token_the_provider_no_longer_accepts_leads_back_to_connect() {
     // The message says to run connect: the client must offer it.
     let connect = w.mm.command(&w.alice, &format!("{COMMAND} connect")).await;
     expect_ok(&connect.expect("connect is offered again"));
+}
+
+#[tokio::test]
+async fn huge_answers_are_refused_without_reading_them() {
+    let w = World::new().await;
+    w.configure_custom_provider().await;
+    let token = w.connect(&w.alice).await;
+    w.provider.fail_next(Endpoint::Userinfo, Fault::Huge);
+    let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
+    assert!(text.contains("larger than 64 KiB"), "{text}");
+    assert_eq!(w.mm.stored_token(&w.alice).as_ref(), Some(&token));
+
+    w.provider.fail_next(Endpoint::Token, Fault::Huge);
+    let walk = w.walk(&w.alice).await;
+    let complete = walk.complete.as_ref().expect("redirected back");
+    assert_eq!(complete.status, 500);
+    assert!(
+        complete.body.contains("larger than 64 KiB"),
+        "{}",
+        complete.body
+    );
+    assert_eq!(
+        w.mm.stored_token(&w.alice),
+        Some(token),
+        "the earlier token stays"
+    );
+}
+
+#[tokio::test]
+async fn an_absurd_expires_in_is_an_error_not_a_crash() {
+    let w = World::new().await;
+    w.configure_custom_provider().await;
+    // About 32 million years: a Duration, but past any date the app can write.
+    w.provider.set_expires_in(Some(1_000_000_000_000_000));
+    let walk = w.walk(&w.alice).await;
+    let complete = walk.complete.as_ref().expect("redirected back");
+    assert_eq!(complete.status, 500, "{complete:?}");
+    assert!(complete.body.contains("expires_in"), "{}", complete.body);
+    assert!(w.mm.stored_token(&w.alice).is_none());
+    // The app is still there.
+    w.provider.set_expires_in(Some(3600));
+    w.connect(&w.alice).await;
+}
+
+#[tokio::test]
+async fn a_slow_provider_answers_within_the_call_deadline() {
+    use std::time::{Duration, Instant};
+
+    use crate::support::app::{new_secret, TestApp};
+
+    // Each request stays under the 2 s outbound timeout; together they pass the deadline.
+    let deadline = Duration::from_secs(3);
+    let app = TestApp::spawn_with(&new_secret(), |s| s.call_deadline = deadline).await;
+    let w = World::with_app(app).await;
+    w.configure_custom_provider().await;
+    w.provider.set_expires_in(Some(30));
+    let old = w.connect(&w.alice).await;
+    w.provider.set_expires_in(Some(3600));
+    w.provider
+        .fail_next(Endpoint::Token, Fault::Delay(Duration::from_millis(1600)));
+    w.provider.fail_next(
+        Endpoint::Userinfo,
+        Fault::Delay(Duration::from_millis(1800)),
+    );
+    let started = Instant::now();
+    let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
+    let took = started.elapsed();
+    assert!(text.contains("The provider is slow"), "{text}");
+    assert!(
+        took < deadline + Duration::from_millis(700),
+        "took {took:?}"
+    );
+    // The refresh finished in its own task and was stored.
+    let stored = w.mm.stored_token(&w.alice).expect("still connected");
+    assert_ne!(stored["access_token"], old["access_token"]);
+}
+
+#[tokio::test]
+async fn a_huge_error_from_mattermost_is_not_read() {
+    let w = World::new().await;
+    w.configure_custom_provider().await;
+    w.connect(&w.alice).await;
+    let filler = "m".repeat(1024 * 1024);
+    w.mm.fail_rest_once(Some("POST"), "/oauth2/user", 500, &filler);
+    let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} disconnect")).await);
+    assert!(text.contains("Could not remove your token"), "{text}");
+    assert!(!text.contains("mmmmmmmm"), "the body was read: {text}");
+    assert!(text.contains("larger than 64 KiB"), "{text}");
 }

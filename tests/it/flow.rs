@@ -6,6 +6,7 @@ use crate::support::mattermost::EventTarget;
 use crate::support::provider::{Endpoint, Fault, Identity};
 use crate::support::util::within;
 use crate::support::world::{expect_error, expect_ok, World, COMMAND};
+use hello_oauth2_rs::markdown::escape;
 
 #[tokio::test]
 async fn connect_without_a_configured_provider_says_to_ask_a_system_admin() {
@@ -120,8 +121,9 @@ async fn connect_complete_info_disconnect() {
     // info: the provider's name and e-mail, never the token.
     let info = expect_ok(&w.run(&w.alice, &format!("{COMMAND} info")).await);
     let identity = Identity::of("alice");
-    assert!(info.contains(&identity.name), "{info}");
-    assert!(info.contains(&identity.email), "{info}");
+    // As shown in Markdown: the e-mail's dots escaped.
+    assert!(info.contains(&escape(&identity.name, 100)), "{info}");
+    assert!(info.contains(&escape(&identity.email, 254)), "{info}");
     assert!(
         !info.contains(&access) && !info.contains(&refresh),
         "{info}"

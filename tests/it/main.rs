@@ -12,6 +12,7 @@ mod flow;
 mod install;
 mod logs;
 mod pooling;
+mod providers;
 mod real_provider;
 mod refresh;
 mod replicas;

@@ -260,7 +260,7 @@ async fn a_real_provider_and_browser_connect_refresh_and_revoke() {
     // margin, so it is refreshed first.
     let info = expect_ok(&rw.run(alice, &format!("{COMMAND} info")).await);
     assert!(
-        info.contains("**Alice Example** (`alice`, alice@example.test)"),
+        info.contains(r"**Alice Example** (alice, alice@example\.test)"),
         "{info}"
     );
     assert!(info.contains("refreshed just now"), "{info}");
@@ -291,7 +291,7 @@ async fn a_real_provider_and_browser_connect_refresh_and_revoke() {
     let stores_before = mm.rest_calls_to("POST", "/oauth2/user").len();
     let info = expect_ok(&rw.run(alice, &format!("{COMMAND} info")).await);
     assert!(info.contains("Alice Example"), "{info}");
-    assert!(info.contains("alice@example.test"), "{info}");
+    assert!(info.contains(r"alice@example\.test"), "{info}");
     assert!(info.contains("refreshed just now"), "{info}");
     let info_call = mm.calls_to("/info").pop().expect("info was called");
     assert_eq!(

@@ -145,3 +145,43 @@ async fn a_replica_that_loses_the_refresh_race_uses_the_token_the_winner_stored(
     );
     assert_eq!(w.provider.counts().refreshes, 1, "B's refresh was refused");
 }
+
+#[tokio::test]
+async fn a_refresh_finishes_and_is_stored_when_its_call_is_dropped() {
+    use std::time::Duration;
+
+    use crate::support::app::{new_secret, TestApp};
+
+    // The call's deadline drops it while the refresh waits for the provider (actix does
+    // not drop a handler when the client goes away; the deadline does).
+    let app = TestApp::spawn_with(&new_secret(), |s| {
+        s.call_deadline = Duration::from_millis(700)
+    })
+    .await;
+    let w = World::with_app(app).await;
+    w.provider.set_rotation(true);
+    let old = connected_with_an_expiring_token(&w).await;
+    w.provider
+        .fail_next(Endpoint::Token, Fault::Delay(Duration::from_millis(1200)));
+    let line = format!("{COMMAND} info");
+    let text = expect_error(&w.run(&w.alice, &line).await);
+    assert!(text.contains("The provider is slow"), "{text}");
+    // Nobody waits for the refresh any more, yet the rotated token lands in Mattermost.
+    let stored = within("the refreshed token to be stored", async {
+        loop {
+            match w.mm.stored_token(&w.alice) {
+                Some(t) if t["access_token"] != old["access_token"] => return t,
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    })
+    .await;
+    assert!(w
+        .provider
+        .refresh_token_active(&field(&stored, "refresh_token")));
+    assert_eq!(w.provider.counts().refreshes, 1);
+    // The next call uses it: no second refresh.
+    let info = expect_ok(&w.run(&w.alice, &line).await);
+    assert!(!info.contains("refreshed just now"), "{info}");
+    assert_eq!(w.provider.counts().refreshes, 1);
+}

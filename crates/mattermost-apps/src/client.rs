@@ -12,6 +12,10 @@ pub const API_PATH: &str = "/plugins/com.mattermost.apps/api/v1";
 /// The plugin refuses KV values and OAuth2 bodies larger than this (bytes).
 pub const MAX_BODY: usize = 8192;
 
+/// The most the client reads of an answer: a stored value is at most [`MAX_BODY`], an
+/// error a line; anything longer is refused unread.
+pub const MAX_ANSWER: usize = 64 * 1024;
+
 /// Why a REST call failed. No variant carries a token or a body the app sent.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -24,6 +28,9 @@ pub enum ClientError {
     /// Connection failure or timeout.
     #[error("Mattermost could not be reached: {0}")]
     Transport(String),
+    /// The answer is over [`MAX_ANSWER`]; the rest was not read.
+    #[error("Mattermost's answer is larger than {} KiB", MAX_ANSWER / 1024)]
+    AnswerTooLarge,
     /// Mattermost answered with an error status; `message` is its (trimmed) error text.
     #[error("Mattermost answered {status}: {message}")]
     Status {
@@ -129,7 +136,7 @@ impl<'a> AppsClient<'a> {
             .bearer_auth(self.token)
             .send()
             .await?;
-        let bytes = check(response).await?.bytes().await?;
+        let bytes = read_capped(check(response).await?).await?;
         decode_optional(&bytes)
     }
 }
@@ -139,12 +146,36 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientE
     if status.is_success() {
         return Ok(response);
     }
-    let text = response.text().await.unwrap_or_default();
-    let message: String = text.trim().chars().take(300).collect();
+    let message: String = match read_capped(response).await {
+        Ok(body) => String::from_utf8_lossy(&body)
+            .trim()
+            .chars()
+            .take(300)
+            .collect(),
+        Err(err) => err.to_string(),
+    };
     Err(ClientError::Status {
         status: status.as_u16(),
         message,
     })
+}
+
+/// The body, or [`ClientError::AnswerTooLarge`] once it passes [`MAX_ANSWER`].
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ClientError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER as u64)
+    {
+        return Err(ClientError::AnswerTooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_ANSWER {
+            return Err(ClientError::AnswerTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Empty bodies, `{}` and `null` mean "nothing stored".

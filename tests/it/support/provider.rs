@@ -1,5 +1,7 @@
 //! A fake OAuth2 provider (authorization code with PKCE S256, refresh with optional
-//! rotation, userinfo, RFC 7009 revocation) with fault injection and counters.
+//! rotation, userinfo, RFC 7009 revocation) with fault injection and counters. It can
+//! also behave like real providers do where they differ from the RFCs: GitHub's token
+//! errors with HTTP 200, Google's revocation that ends the whole grant.
 //!
 //! Who is signed in at the provider is the [`LOGIN_COOKIE`] cookie the [`Browser`] sends
 //! (its Mattermost username by default); authorization is approved automatically unless
@@ -45,7 +47,16 @@ pub enum Fault {
     NonJson,
     /// HTTP 400 `{"error": "invalid_grant"}` (401 at userinfo).
     InvalidGrant,
+    /// Wait this long, then answer as usual.
+    Delay(Duration),
+    /// HTTP 403 with GitHub's rate-limit JSON.
+    Forbidden,
+    /// HTTP 200, JSON, and a body of [`HUGE_BODY`] bytes.
+    Huge,
 }
+
+/// The size of a [`Fault::Huge`] body: far more than any real answer.
+pub const HUGE_BODY: usize = 4 * 1024 * 1024;
 
 /// How often each endpoint was called (faulted calls included).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -139,6 +150,9 @@ struct PState {
     counts: Counts,
     token_requests: Vec<TokenRequest>,
     revoked_by_request: Vec<String>,
+    github_errors: bool,
+    revocation_ends_grant: bool,
+    userinfo: Option<Value>,
 }
 
 struct PInner {
@@ -192,6 +206,9 @@ impl Provider {
                 counts: Counts::default(),
                 token_requests: Vec::new(),
                 revoked_by_request: Vec::new(),
+                github_errors: false,
+                revocation_ends_grant: false,
+                userinfo: None,
             }),
         });
         let data = web::Data::from(inner.clone());
@@ -273,6 +290,36 @@ impl Provider {
     /// Whether a refresh without rotation sends the (same) refresh token back.
     pub fn set_refresh_returns_refresh_token(&self, returns: bool) {
         self.inner.lock().refresh_returns_refresh_token = returns;
+    }
+
+    /// Answers token-endpoint errors as GitHub does: HTTP 200 with an `error` field,
+    /// `incorrect_client_credentials` for a wrong secret, `bad_refresh_token` for a dead
+    /// refresh token.
+    pub fn set_github_errors(&self, github: bool) {
+        self.inner.lock().github_errors = github;
+    }
+
+    /// Revokes as Google does: revoking either token ends the whole grant (the refresh
+    /// token and every access token issued with it), and revoking a token that is already
+    /// dead or unknown answers HTTP 400 `invalid_token`.
+    pub fn set_revocation_ends_grant(&self, ends_grant: bool) {
+        self.inner.lock().revocation_ends_grant = ends_grant;
+    }
+
+    /// Makes `/userinfo` answer this document for every active token.
+    pub fn set_userinfo(&self, doc: Value) {
+        self.inner.lock().userinfo = Some(doc);
+    }
+
+    /// Revokes every token issued so far, as when the user removes the app's access.
+    pub fn revoke_all(&self) {
+        let mut st = self.inner.lock();
+        for grant in st.access.values_mut() {
+            grant.revoked = true;
+        }
+        for grant in st.refresh.values_mut() {
+            grant.revoked = true;
+        }
     }
 
     /// Makes `/authorize` deny with `error=access_denied&error_description=<description>`.
@@ -382,6 +429,18 @@ fn oauth_error(status: u16, error: &str, description: &str) -> HttpResponse {
 async fn take_fault(inner: &PInner, endpoint: Endpoint) -> Option<HttpResponse> {
     let fault = inner.lock().faults.get_mut(&endpoint)?.pop_front()?;
     Some(match fault {
+        Fault::Delay(duration) => {
+            tokio::time::sleep(duration).await;
+            return None;
+        }
+        Fault::Forbidden => json_response(
+            403,
+            json!({"message": "API rate limit exceeded for user ID 1.", "documentation_url": "https://docs.github.com/rest"}),
+        ),
+        Fault::Huge => {
+            let filler = "x".repeat(HUGE_BODY);
+            json_response(200, json!({"name": filler, "error": filler}))
+        }
         Fault::ServerError => HttpResponse::InternalServerError()
             .content_type("text/plain")
             .body("internal server error"),
@@ -515,9 +574,10 @@ fn client_auth(
 
 fn issue(st: &mut PState, login: &str, scope: &str, refresh: Option<String>) -> Value {
     let access = random_token("at_", 24);
-    let expires_at = st
-        .expires_in
-        .map(|s| Utc::now() + chrono::Duration::seconds(s));
+    // An absurd `expires_in` (tests send some) means "never" here.
+    let expires_at = st.expires_in.and_then(|s| {
+        chrono::Duration::try_seconds(s).and_then(|d| Utc::now().checked_add_signed(d))
+    });
     st.access.insert(
         access.clone(),
         AccessGrant {
@@ -565,6 +625,22 @@ async fn token(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) -> 
         client_auth: auth.unwrap_or("none").to_owned(),
         params: params.clone(),
     });
+    let github = st.github_errors;
+    // GitHub answers every token-endpoint error with HTTP 200, in its own words.
+    let oauth_error = |status: u16, error: &str, description: &str| match (github, error) {
+        (false, _) => oauth_error(status, error, description),
+        (true, "invalid_client") => oauth_error(
+            200,
+            "incorrect_client_credentials",
+            "The client_id and/or client_secret passed are incorrect.",
+        ),
+        (true, "invalid_grant") if grant_type == "refresh_token" => oauth_error(
+            200,
+            "bad_refresh_token",
+            "The refresh token passed is incorrect or expired.",
+        ),
+        (true, _) => oauth_error(200, error, description),
+    };
     if auth.is_none() {
         return oauth_error(401, "invalid_client", "client authentication failed");
     }
@@ -649,6 +725,9 @@ async fn userinfo(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
         .get(&token)
         .filter(|a| !a.revoked && a.expires_at.is_none_or(|e| e > Utc::now()));
     match active {
+        Some(_) if st.userinfo.is_some() => {
+            json_response(200, st.userinfo.clone().unwrap_or_default())
+        }
         Some(grant) => {
             let id = Identity::of(&grant.login);
             json_response(
@@ -680,6 +759,9 @@ async fn revoke(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) ->
         return oauth_error(400, "invalid_request", "token is required");
     }
     st.revoked_by_request.push(token.clone());
+    if st.revocation_ends_grant {
+        return revoke_grant(&mut st, &token);
+    }
     if let Some(grant) = st.refresh.get_mut(&token) {
         grant.revoked = true;
         for access in st.access.values_mut() {
@@ -691,5 +773,28 @@ async fn revoke(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) ->
         grant.revoked = true;
     }
     // RFC 7009: 200 whether or not the token was known.
+    HttpResponse::Ok().finish()
+}
+
+/// Google's revocation: either token ends its whole grant; a dead or unknown token is a 400.
+fn revoke_grant(st: &mut PState, token: &str) -> HttpResponse {
+    let lineage = match (st.refresh.get(token), st.access.get(token)) {
+        (Some(grant), _) if !grant.revoked => Some(token.to_owned()),
+        (_, Some(grant)) if !grant.revoked => grant.refresh.clone(),
+        _ => return oauth_error(400, "invalid_token", "Token expired or revoked"),
+    };
+    if let Some(grant) = st.access.get_mut(token) {
+        grant.revoked = true;
+    }
+    if let Some(lineage) = lineage {
+        if let Some(grant) = st.refresh.get_mut(&lineage) {
+            grant.revoked = true;
+        }
+        for access in st.access.values_mut() {
+            if access.refresh.as_deref() == Some(lineage.as_str()) {
+                access.revoked = true;
+            }
+        }
+    }
     HttpResponse::Ok().finish()
 }
