@@ -107,7 +107,7 @@ where
         let payload = payload.take();
         Box::pin(async move {
             let bytes = read_body(payload, declared).await?;
-            let request = C::parse_call(&bytes).map_err(|err| {
+            let request: CallRequest<C> = serde_json::from_slice(&bytes).map_err(|err| {
                 Rejection::BadJson(format!(
                     "{:?} error at line {}, column {}",
                     err.classify(),

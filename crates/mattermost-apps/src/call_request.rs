@@ -58,20 +58,6 @@ impl<C: fmt::Debug> fmt::Debug for CallRequest<C> {
 }
 
 impl<C> CallRequest<C> {
-    /// The same request with its context converted by `f`.
-    pub fn map_context<D>(self, f: impl FnOnce(C) -> D) -> CallRequest<D> {
-        CallRequest {
-            path: self.path,
-            expand: self.expand,
-            state: self.state,
-            values: self.values,
-            context: f(self.context),
-            raw_command: self.raw_command,
-            selected_field: self.selected_field,
-            query: self.query,
-        }
-    }
-
     /// A value as a string, read leniently: a plain string, or the `value` of a select
     /// option object `{"label", "value"}`. Blank strings count as absent.
     ///

@@ -8,7 +8,6 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::call_request::CallRequest;
 use crate::oauth2::OAuth2App;
 use crate::secret::{self, Redacted, SecretString};
 
@@ -118,98 +117,17 @@ impl fmt::Debug for Context {
     }
 }
 
-/// What the call extractor needs from a context type a handler may choose: the acting user,
-/// so the JWT check can compare users, and how to read a call body.
+/// A context type a handler may choose instead of [`Context`], to read only the parts it
+/// needs (e.g. a bindings handler that needs the acting user's roles alone). The call
+/// extractor needs its acting user, so the JWT check can compare users.
 pub trait CallContext: DeserializeOwned + Default + 'static {
     /// The expanded acting user's ID, if the context has one.
     fn acting_user_id(&self) -> Option<&str>;
-
-    /// Reads a call body: `serde_json::from_slice`, unless a hot path brings a faster reader
-    /// (which must accept the same bodies, with the same result).
-    fn parse_call(body: &[u8]) -> serde_json::Result<CallRequest<Self>> {
-        serde_json::from_slice(body)
-    }
 }
 
 impl CallContext for Context {
     fn acting_user_id(&self) -> Option<&str> {
         self.acting_user.as_ref().map(|u| u.id.as_str())
-    }
-}
-
-/// A slim context for hot paths that only need to know who acts and what token is stored
-/// for them, such as bindings: deserialising it skips everything else in the context (the
-/// user's other fields, the site and bot data, the OAuth2 client settings) instead of
-/// allocating it. Use it as `Verified<SlimContext>`; `T` is how to read the stored token
-/// (any JSON by default; an app can pick a type that reads only what it needs).
-///
-/// For any context that parses as a [`Context`], the fields here hold the same values as
-/// there. It is more lenient: a malformed part it skips is not an error.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(bound = "T: Deserialize<'de>")]
-pub struct SlimContext<T = Value> {
-    /// The acting user's ID and roles, when expanded.
-    #[serde(default)]
-    pub acting_user: Option<UserRoles>,
-    /// Only `context.oauth2.user`.
-    #[serde(default)]
-    pub oauth2: OAuth2User<T>,
-}
-
-// By hand: the derive would ask for `T: Default`, which `Option<T>` does not need.
-impl<T> Default for SlimContext<T> {
-    fn default() -> Self {
-        Self {
-            acting_user: None,
-            oauth2: OAuth2User::default(),
-        }
-    }
-}
-
-impl<T: DeserializeOwned + 'static> CallContext for SlimContext<T> {
-    fn acting_user_id(&self) -> Option<&str> {
-        self.acting_user.as_ref().map(|u| u.id.as_str())
-    }
-}
-
-/// A [`User`]'s ID and roles, and nothing else.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct UserRoles {
-    /// 26-character user ID.
-    pub id: String,
-    /// Space-separated role names.
-    #[serde(default)]
-    pub roles: String,
-}
-
-impl UserRoles {
-    /// True when the user has the `system_admin` role.
-    pub fn is_system_admin(&self) -> bool {
-        has_role(&self.roles, "system_admin")
-    }
-}
-
-/// [`OAuth2Context::user`] alone.
-#[derive(Clone, PartialEq, Deserialize)]
-#[serde(bound = "T: Deserialize<'de>")]
-pub struct OAuth2User<T = Value> {
-    /// The acting user's token as stored with `/oauth2/user`, when expanded and present.
-    #[serde(default = "Option::default")]
-    pub user: Option<T>,
-}
-
-/// Hides the stored token.
-impl<T> fmt::Debug for OAuth2User<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OAuth2User")
-            .field("user", &self.user.as_ref().map(|_| Redacted))
-            .finish()
-    }
-}
-
-impl<T> Default for OAuth2User<T> {
-    fn default() -> Self {
-        Self { user: None }
     }
 }
 
