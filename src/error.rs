@@ -27,7 +27,7 @@ pub enum AppError {
     #[error("You are not connected yet. Run `/{COMMAND} connect` first.")]
     NotConnected,
     /// Only system admins may do this.
-    #[error("Only system admins can configure the OAuth2 provider.")]
+    #[error("Only system admins can configure or check the OAuth2 provider.")]
     AdminOnly,
     /// The plugin did not send a context part this call needs (an install or expand
     /// problem the user cannot fix: the part is logged, the user is sent to an admin).

@@ -10,7 +10,7 @@ use actix_web::{web, HttpResponse};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::{configure, paths, COMMAND, ICON};
+use super::{configure, paths, status, COMMAND, ICON};
 use mattermost_apps::binding::location;
 use mattermost_apps::context::{has_role, CallContext};
 use mattermost_apps::Verified;
@@ -142,7 +142,7 @@ pub fn bindings_for(ctx: &Context) -> Vec<Binding> {
 
 /// The bindings for a viewer.
 fn build(Viewer { admin, connected }: Viewer) -> Vec<Binding> {
-    let mut commands = Vec::with_capacity(4);
+    let mut commands = Vec::with_capacity(5);
     if connected {
         commands.push(command(
             "info",
@@ -175,6 +175,11 @@ fn build(Viewer { admin, connected }: Viewer) -> Vec<Binding> {
             form: Some(configure::binding_form()),
             ..Binding::default()
         });
+        commands.push(command(
+            "status",
+            "Show the OAuth2 settings and check the provider (system admins only)",
+            Call::new(paths::STATUS, status::EXPAND),
+        ));
     }
     commands.push(command(
         "help",

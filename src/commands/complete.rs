@@ -1,13 +1,14 @@
 //! `on_oauth2_complete` (`POST /oauth2/complete`): the provider redirected the browser back
 //! with a code (or an error). Exchange the code with the derived PKCE verifier and store the
 //! token for the acting user. On any failure nothing is stored, so an earlier token stays.
+//! With an issuer configured, the response must come from it (RFC 9207's `iss`).
 //! The plugin shows an error here as a plain-text page, so provider text is not escaped.
 
 use actix_web::web;
 
 use super::{as_acting_user, provider};
 use crate::error::AppError;
-use crate::oauth::{remote, ProviderError};
+use crate::oauth::{remote, ProviderConfig, ProviderError};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
@@ -17,6 +18,9 @@ pub async fn complete(
     state: web::Data<AppState>,
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
+    let ctx = &call.context;
+    let config = provider(&ctx.oauth2)?;
+    check_iss(&config, call.value_str("iss"))?;
     // The plugin does not look for provider errors: the app must.
     if let Some(code) = call.value_str("error") {
         let refusal = ProviderError::refused(code, call.value_str("error_description"));
@@ -25,8 +29,6 @@ pub async fn complete(
             refusal.plain()
         )));
     }
-    let ctx = &call.context;
-    let config = provider(&ctx.oauth2)?;
     let missing = |what: &str| AppError::Invalid {
         message: format!("The provider's redirect carried no `{what}`."),
         fields: Vec::new(),
@@ -68,4 +70,30 @@ pub async fn complete(
         config.kind
     );
     Ok(web::Json(CallResponse::default()))
+}
+
+/// RFC 9207: an authorization response names the server that issued it. One naming another
+/// server (a mix-up attack: the code was issued elsewhere, for someone else's use) is
+/// refused, and so is one without `iss` when the issuer's metadata promised it.
+fn check_iss(config: &ProviderConfig, iss: Option<&str>) -> Result<(), AppError> {
+    let Some(issuer) = config.issuer.as_deref() else {
+        return Ok(());
+    };
+    let refuse = |why: String| {
+        Err(AppError::Invalid {
+            message: format!("Your account was not connected: {why}."),
+            fields: Vec::new(),
+        })
+    };
+    match iss {
+        Some(iss) if iss == issuer => Ok(()),
+        Some(iss) => refuse(format!(
+            "the response came from the issuer {:?}, not from the configured {issuer:?}",
+            iss.chars().take(200).collect::<String>()
+        )),
+        None if config.iss_required => refuse(format!(
+            "the response carries no `iss`, which {issuer:?} always sends"
+        )),
+        None => Ok(()),
+    }
 }

@@ -7,8 +7,8 @@ use url::Url;
 
 use super::{as_acting_user, paths, require_admin, COMMAND, ICON};
 use crate::error::AppError;
-use crate::oauth::{ProviderKind, ProviderSettings};
-use mattermost_apps::secret::{self, SecretString};
+use crate::oauth::{discovery, ProviderKind, ProviderSettings};
+use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::Verified;
 use mattermost_apps::{
     Call, CallRequest, CallResponse, Expand, ExpandLevel, Field, FieldType, Form, OAuth2App,
@@ -44,7 +44,14 @@ const PROVIDER: Setting = Setting {
 };
 
 /// The text settings, in form order.
-const TEXT_SETTINGS: [Setting; 7] = [
+const TEXT_SETTINGS: [Setting; 9] = [
+    Setting {
+        name: "issuer",
+        label: "Issuer",
+        flag: "issuer",
+        subtype: TextSubtype::Url,
+        help: "OpenID Connect / OAuth2 issuer URL: its discovery document gives the URLs and scopes left blank.",
+    },
     Setting {
         name: "client_id",
         label: "Client ID",
@@ -93,6 +100,13 @@ const TEXT_SETTINGS: [Setting; 7] = [
         flag: "scopes",
         subtype: TextSubtype::Input,
         help: "Space-separated. Blank: the provider's.",
+    },
+    Setting {
+        name: "calendar_url",
+        label: "Calendar URL",
+        flag: "calendar-url",
+        subtype: TextSubtype::Url,
+        help: "Google only: the Calendar API's calendar list shown by `info`. Blank: Google's.",
     },
 ];
 
@@ -148,6 +162,8 @@ fn fields(prefill: Option<&Prefill<'_>>) -> Vec<Field> {
     for setting in &TEXT_SETTINGS {
         let value = prefill.map_or("", |p| match setting.name {
             "client_id" => p.client_id,
+            "issuer" => p.settings.issuer.as_str(),
+            "calendar_url" => p.settings.calendar_url.as_str(),
             "auth_url" => p.settings.auth_url.as_str(),
             "token_url" => p.settings.token_url.as_str(),
             "userinfo_url" => p.settings.userinfo_url.as_str(),
@@ -230,7 +246,7 @@ pub async fn configure(
     if !has_any_value(&call) {
         return Ok(web::Json(CallResponse::form(configure_form(&ctx.oauth2))));
     }
-    let (app, kind) = read_submission(&call)?;
+    let (app, kind) = read_submission(&state.http, &call).await?;
     as_acting_user(&state, ctx)?
         .store_oauth2_app(&app)
         .await
@@ -259,8 +275,12 @@ fn has_any_value(call: &CallRequest) -> bool {
 
 /// Parses and checks the submitted values. A blank client secret keeps the stored one only
 /// for the same provider, token endpoint and client ID: the old secret belongs to the old
-/// client, and must not be sent to another provider's token endpoint.
-fn read_submission(call: &CallRequest) -> Result<(OAuth2App, ProviderKind), AppError> {
+/// client, and must not be sent to another provider's token endpoint. An issuer's discovery
+/// document is fetched here, and an unusable one stores nothing.
+async fn read_submission(
+    http: &reqwest::Client,
+    call: &CallRequest,
+) -> Result<(OAuth2App, ProviderKind), AppError> {
     let stored = &call.context.oauth2;
     let invalid = |fields: Vec<(&'static str, String)>| AppError::Invalid {
         message: format!(
@@ -274,10 +294,13 @@ fn read_submission(call: &CallRequest) -> Result<(OAuth2App, ProviderKind), AppE
     } else {
         ProviderSettings::from_context(stored).ok().flatten()
     };
+    let text = |name| call.value_str(name).unwrap_or_default().to_owned();
+    let issuer = text("issuer");
     let provider = match call.value_str(PROVIDER.name) {
         Some(text) => text
             .parse::<ProviderKind>()
             .map_err(|message| invalid(vec![(PROVIDER.name, message)]))?,
+        None if !issuer.is_empty() => ProviderKind::Custom,
         None if stored.app.client_id.is_empty() => ProviderKind::Google,
         None => stored_settings
             .as_ref()
@@ -292,13 +315,24 @@ fn read_submission(call: &CallRequest) -> Result<(OAuth2App, ProviderKind), AppE
                 )])
             })?,
     };
-    let text = |name| call.value_str(name).unwrap_or_default().to_owned();
+    let discovered = match issuer.as_str() {
+        "" => None,
+        issuer => Some(
+            discovery::discover(http, issuer)
+                .await
+                .map_err(|err| invalid(vec![("issuer", err.to_string())]))?
+                .1,
+        ),
+    };
     let settings = ProviderSettings {
         provider: Some(provider),
+        issuer,
+        discovered,
         auth_url: text("auth_url"),
         token_url: text("token_url"),
         userinfo_url: text("userinfo_url"),
         revoke_url: text("revoke_url"),
+        calendar_url: text("calendar_url"),
         scopes: text("scopes")
             .split_whitespace()
             .collect::<Vec<_>>()
@@ -308,6 +342,7 @@ fn read_submission(call: &CallRequest) -> Result<(OAuth2App, ProviderKind), AppE
     let same_client = stored_settings.as_ref().is_some_and(|old| {
         old.provider == settings.provider
             && old.token_url == settings.token_url
+            && old.issuer == settings.issuer
             && stored.app.client_id.trim() == client_id
     });
     let client_secret = match call.value_str("client_secret") {
@@ -318,7 +353,8 @@ fn read_submission(call: &CallRequest) -> Result<(OAuth2App, ProviderKind), AppE
     let config = settings
         .resolve(&client_id, &client_secret)
         .map_err(|mut fields| {
-            let secret_kept_before = !secret::is_empty(&stored.app.client_secret) && !same_client;
+            let secret_kept_before =
+                !stored.app.client_secret.expose_secret().is_empty() && !same_client;
             for (field, message) in &mut fields {
                 if *field == "client_secret" && secret_kept_before {
                     *message =

@@ -22,7 +22,9 @@ pub async fn help(call: Verified) -> web::Json<CallResponse> {
     if admin {
         text.push_str(&format!(
             "- `/{COMMAND} configure`: choose the provider (Google, GitHub, GitLab, Microsoft or custom) and its client. \
-             Without flags it opens a form; with flags: `/{COMMAND} configure --provider google --client-id ID --client-secret SECRET`\n"
+             Without flags it opens a form; with flags: `/{COMMAND} configure --provider google --client-id ID --client-secret SECRET`. \
+             Any OpenID Connect server by its issuer: `/{COMMAND} configure --provider custom --issuer https://id.example.com --client-id ID --client-secret SECRET`\n\
+             - `/{COMMAND} status`: the provider settings (never the secret), the redirect URI to register, and a live check of the issuer and the client credentials\n"
         ));
     }
     web::Json(CallResponse::ok(text))

@@ -1,12 +1,14 @@
 //! The `info` command: who the user is connected as, read from the provider's userinfo
-//! endpoint with the user's token (refreshed when due, or when the provider rejects it).
+//! endpoint with the user's token (refreshed when due, or when the provider rejects it);
+//! for Google, the user's calendars too, with the same token and the same handling.
 
 use actix_web::web;
 use chrono::Utc;
 
 use super::{provider, user_token};
 use crate::error::AppError;
-use crate::oauth::{remote, StoredToken};
+use crate::oauth::user_token::CallError;
+use crate::oauth::{calendar, remote, StoredToken};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
@@ -50,6 +52,22 @@ pub async fn info(
         } else {
             "."
         });
+    }
+    if let Some(url) = &config.calendar_url {
+        let listed = user_token(&state, ctx, &config)?
+            .call(answer.token, |token| async move {
+                calendar::list(http, url, &token.access_token).await
+            })
+            .await;
+        text.push_str("\n\n");
+        match listed {
+            Ok(calendars) => text.push_str(&calendars.value.describe()),
+            // The provider failed this request only: the account is shown, the token stays.
+            Err(CallError::Request(err)) => {
+                text.push_str(&format!("Your calendars could not be read: {err}."))
+            }
+            Err(err) => return Err(AppError::user_call("Could not read your calendars")(err)),
+        }
     }
     Ok(web::Json(CallResponse::ok(text)))
 }

@@ -10,6 +10,7 @@ mod help;
 mod info;
 mod install;
 mod meta;
+mod status;
 
 pub use bindings::{bindings_for, BindingsContext};
 pub use configure::configure_form;
@@ -45,6 +46,8 @@ pub mod paths {
     pub const DISCONNECT: &str = "/disconnect";
     /// The help command.
     pub const HELP: &str = "/help";
+    /// The status command.
+    pub const STATUS: &str = "/status";
     /// get_oauth2_connect_url.
     pub const OAUTH2_CONNECT: &str = "/oauth2/connect";
     /// on_oauth2_complete.
@@ -82,6 +85,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::post().to(disconnect::disconnect),
         ))
         .service(call(paths::HELP, web::post().to(help::help)))
+        .service(call(paths::STATUS, web::post().to(status::status)))
         .route("/static/{name}", web::get().to(meta::static_asset));
 }
 

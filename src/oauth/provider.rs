@@ -8,6 +8,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::calendar::{GOOGLE_CALENDAR_LIST, GOOGLE_CALENDAR_SCOPE};
+use super::discovery::Discovered;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::OAuth2Context;
 
@@ -128,7 +130,7 @@ pub const PRESETS: &[Preset] = &[
         revoke_url: Some("https://oauth2.googleapis.com/revoke"),
         revokes_grant: true,
         manage_access: "at https://myaccount.google.com/connections",
-        scopes: "openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email",
+        scopes: "openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/calendar.readonly",
         extra_params: &[("access_type", "offline"), ("prompt", "consent")],
     },
     Preset {
@@ -166,12 +168,16 @@ pub const PRESETS: &[Preset] = &[
     },
 ];
 
-/// What the admin chose, stored as `OAuth2App.data`. Blank URLs and scopes mean "the
-/// preset's", so switching providers never keeps another provider's endpoints.
+/// What the admin chose, stored as `OAuth2App.data`. Blank URLs mean "the issuer's, else
+/// the preset's" and blank scopes "the preset's, else the issuer's", so switching providers
+/// never keeps another provider's endpoints.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderSettings {
     /// The provider.
     pub provider: Option<ProviderKind>,
+    /// The OpenID Connect / RFC 8414 issuer whose discovery document gave `discovered`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub issuer: String,
     /// Authorize endpoint override.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub auth_url: String,
@@ -187,6 +193,12 @@ pub struct ProviderSettings {
     /// Space-separated scopes override.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scopes: String,
+    /// Google's calendar list override (`info` lists the user's calendars).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub calendar_url: String,
+    /// What the issuer's discovery document gave when `configure` fetched it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovered: Option<Discovered>,
 }
 
 impl ProviderSettings {
@@ -214,6 +226,20 @@ impl ProviderSettings {
         let mut errors = Vec::new();
         let kind = self.provider.unwrap_or(ProviderKind::Google);
         let preset = kind.preset();
+        let found = self.discovered.as_ref();
+        // The issuer's endpoints replace the preset's (a self-managed GitLab, a tenant).
+        let default = |discovered: fn(&Discovered) -> &str, preset: Option<&'static str>| {
+            found.map(discovered).or(preset)
+        };
+        // A preset's scopes suit all its instances (Microsoft's bring `offline_access`).
+        let scopes = if self.scopes.trim().is_empty() {
+            preset
+                .map(|p| p.scopes)
+                .or(found.map(|d| d.scopes.as_str()))
+                .unwrap_or("")
+        } else {
+            self.scopes.as_str()
+        };
         let mut url = |field: &'static str, given: &str, preset: Option<&str>, required: bool| {
             let text = if given.is_empty() {
                 preset.unwrap_or("")
@@ -237,23 +263,39 @@ impl ProviderSettings {
                 }
             }
         };
-        let auth_url = url("auth_url", &self.auth_url, preset.map(|p| p.auth_url), true);
+        let auth_url = url(
+            "auth_url",
+            &self.auth_url,
+            default(|d| &d.auth_url, preset.map(|p| p.auth_url)),
+            true,
+        );
         let token_url = url(
             "token_url",
             &self.token_url,
-            preset.map(|p| p.token_url),
+            default(|d| &d.token_url, preset.map(|p| p.token_url)),
             true,
         );
         let userinfo_url = url(
             "userinfo_url",
             &self.userinfo_url,
-            preset.map(|p| p.userinfo_url),
+            default(|d| &d.userinfo_url, preset.map(|p| p.userinfo_url)),
             false,
         );
         let revoke_url = url(
             "revoke_url",
             &self.revoke_url,
-            preset.and_then(|p| p.revoke_url),
+            default(|d| &d.revoke_url, preset.and_then(|p| p.revoke_url)),
+            false,
+        );
+
+        // Google's calendars are listed when a calendar scope is asked for.
+        let calendar_scope = scopes
+            .split_whitespace()
+            .any(|s| s.starts_with(GOOGLE_CALENDAR_SCOPE));
+        let calendar_url = url(
+            "calendar_url",
+            &self.calendar_url,
+            (kind == ProviderKind::Google && calendar_scope).then_some(GOOGLE_CALENDAR_LIST),
             false,
         );
         if client_id.trim().is_empty() {
@@ -262,11 +304,6 @@ impl ProviderSettings {
         if client_secret.expose_secret().is_empty() {
             errors.push(("client_secret", "required".to_owned()));
         }
-        let scopes = if self.scopes.trim().is_empty() {
-            preset.map(|p| p.scopes).unwrap_or("")
-        } else {
-            self.scopes.as_str()
-        };
         match (auth_url, token_url) {
             (Some(auth_url), Some(token_url)) if errors.is_empty() => Ok(ProviderConfig {
                 kind,
@@ -276,8 +313,11 @@ impl ProviderSettings {
                 token_url,
                 userinfo_url,
                 revoke_url,
+                calendar_url,
                 scopes: scopes.split_whitespace().map(str::to_owned).collect(),
                 extra_params: preset.map(|p| p.extra_params).unwrap_or(&[]),
+                issuer: (!self.issuer.is_empty()).then(|| self.issuer.clone()),
+                iss_required: found.is_some_and(|d| d.iss_required),
             }),
             _ => Err(errors),
         }
@@ -301,10 +341,16 @@ pub struct ProviderConfig {
     pub userinfo_url: Option<Url>,
     /// Revocation endpoint, if known.
     pub revoke_url: Option<Url>,
+    /// Google's calendar list, listed by `info` (Google only).
+    pub calendar_url: Option<Url>,
     /// Scopes to request.
     pub scopes: Vec<String>,
     /// Extra authorize parameters.
     pub extra_params: &'static [(&'static str, &'static str)],
+    /// The issuer, when configured by it: the `iss` an authorization response must carry.
+    pub issuer: Option<String>,
+    /// The issuer sends `iss` with every authorization response (RFC 9207).
+    pub iss_required: bool,
 }
 
 impl ProviderConfig {
@@ -423,6 +469,45 @@ mod tests {
             assert_eq!(problems.len(), 1, "{data:?}");
             assert_eq!(problems[0].0, "provider", "{data:?}");
         }
+    }
+
+    #[test]
+    fn an_issuer_replaces_the_preset_endpoints_and_explicit_urls_win() {
+        let discovered = Discovered {
+            auth_url: "https://gitlab.example.com/oauth/authorize".into(),
+            token_url: "https://gitlab.example.com/oauth/token".into(),
+            userinfo_url: String::new(),
+            revoke_url: "https://gitlab.example.com/oauth/revoke".into(),
+            scopes: "openid profile email".into(),
+            iss_required: true,
+        };
+        let settings = ProviderSettings {
+            provider: Some(ProviderKind::Gitlab),
+            issuer: "https://gitlab.example.com".into(),
+            token_url: "https://gitlab.example.com/custom/token".into(),
+            discovered: Some(discovered.clone()),
+            ..Default::default()
+        };
+        let config = settings.resolve("id", &secret()).expect("resolves");
+        assert_eq!(config.auth_url.as_str(), discovered.auth_url);
+        assert_eq!(
+            config.token_url.as_str(),
+            settings.token_url,
+            "explicit wins"
+        );
+        // The issuer has no userinfo endpoint: not gitlab.com's either.
+        assert_eq!(config.userinfo_url, None);
+        assert_eq!(config.scopes.join(" "), "openid profile email read_user");
+        assert_eq!(config.issuer.as_deref(), Some("https://gitlab.example.com"));
+        assert!(config.iss_required);
+        // Custom: the issuer's scopes.
+        let custom = ProviderSettings {
+            provider: Some(ProviderKind::Custom),
+            discovered: Some(discovered),
+            ..Default::default()
+        };
+        let config = custom.resolve("id", &secret()).expect("resolves");
+        assert_eq!(config.scopes.join(" "), "openid profile email");
     }
 
     #[test]

@@ -388,7 +388,7 @@ async fn send_token_request(
 }
 
 /// The body, or an error once it passes [`MAX_ANSWER`] bytes (read no further).
-async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
+pub(crate) async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
     let too_large = || {
         ProviderError::BadResponse(format!(
             "the answer is larger than {} KiB",
@@ -456,7 +456,7 @@ fn expiry_after(now: DateTime<Utc>, lifetime: Duration) -> Result<DateTime<Utc>,
         })
 }
 
-fn transport_error(err: &reqwest::Error) -> ProviderError {
+pub(crate) fn transport_error(err: &reqwest::Error) -> ProviderError {
     if err.is_timeout() {
         ProviderError::Timeout
     } else {
@@ -526,10 +526,10 @@ mod tests {
         assert_eq!(query["code_challenge_method"], "S256");
         assert_eq!(query["code_challenge"], key.challenge(state).as_str());
         assert_eq!(query["access_type"], "offline");
-        // Only what `info` reads: the profile and the e-mail.
+        // Only what `info` reads: the profile, the e-mail and the calendar list.
         assert_eq!(
             query["scope"],
-            "openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email"
+            "openid https://www.googleapis.com/auth/userinfo.profile https://www.googleapis.com/auth/userinfo.email https://www.googleapis.com/auth/calendar.readonly"
         );
         assert!(
             !url.as_str().contains("secret-value-42"),

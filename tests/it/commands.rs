@@ -25,14 +25,17 @@ async fn labels(w: &World, user: &User) -> Vec<String> {
 async fn bindings_follow_the_role_and_the_connection_and_nothing_is_dropped() {
     let w = World::new().await;
     w.configure_custom_provider().await;
-    assert_eq!(labels(&w, &w.sam).await, ["connect", "configure", "help"]);
+    assert_eq!(
+        labels(&w, &w.sam).await,
+        ["connect", "configure", "status", "help"]
+    );
     assert_eq!(labels(&w, &w.alice).await, ["connect", "help"]);
     w.connect(&w.alice).await;
     w.connect(&w.sam).await;
     assert_eq!(labels(&w, &w.alice).await, ["info", "disconnect", "help"]);
     assert_eq!(
         labels(&w, &w.sam).await,
-        ["info", "disconnect", "configure", "help"]
+        ["info", "disconnect", "configure", "status", "help"]
     );
     assert_eq!(
         labels(&w, &w.bob).await,

@@ -117,13 +117,15 @@ async fn the_bare_command_opens_a_prefilled_form_that_keeps_the_secret_when_left
         labels,
         [
             "provider",
+            "issuer",
             "client-id",
             "client-secret",
             "auth-url",
             "token-url",
             "userinfo-url",
             "revoke-url",
-            "scopes"
+            "scopes",
+            "calendar-url"
         ]
     );
     assert_eq!(
@@ -167,7 +169,7 @@ async fn a_regular_user_cannot_configure_and_nothing_is_stored() {
     let text = expect_error(&w.mm.call(&w.alice, call, values).await);
     assert_eq!(
         text,
-        "Only system admins can configure the OAuth2 provider."
+        "Only system admins can configure or check the OAuth2 provider."
     );
     assert!(w.mm.rest_calls().is_empty(), "{:?}", w.mm.rest_calls());
     assert!(w.mm.stored_oauth2_app().is_none());
@@ -309,13 +311,15 @@ async fn the_configure_binding_embeds_its_fields_and_submit_and_nothing_stored()
         flags,
         [
             "provider",
+            "issuer",
             "client-id",
             "client-secret",
             "auth-url",
             "token-url",
             "userinfo-url",
             "revoke-url",
-            "scopes"
+            "scopes",
+            "calendar-url"
         ]
     );
     for field in fields {

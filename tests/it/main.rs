@@ -2,6 +2,7 @@
 
 mod support;
 
+mod calendar;
 mod commands;
 mod configure;
 mod deploy;
@@ -10,6 +11,7 @@ mod examples;
 mod faults;
 mod flow;
 mod install;
+mod issuer;
 mod logs;
 mod pooling;
 mod providers;
@@ -17,4 +19,5 @@ mod real_provider;
 mod refresh;
 mod replicas;
 mod security;
+mod status;
 mod webapp_validators;

@@ -19,7 +19,8 @@ use crate::support::world::{expect_ok, kind, COMMAND};
 /// The provider's access-token lifetime: short, so a test can wait past it.
 const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(3);
 
-/// The scopes the admin types: `openid` for userinfo, `profile` and `email` for the claims.
+/// The scopes the app asks for when configured by issuer (the admin leaves scopes blank):
+/// `openid` for userinfo, `profile` and `email` for the claims.
 const SCOPES: &str = "openid profile email";
 
 /// The emulator and the app, installed, with a real OIDC provider whose one client
@@ -65,7 +66,8 @@ impl RealWorld {
     }
 
     /// Configures the provider as an admin would: the bare `configure` command opens the
-    /// form, which is filled in and submitted.
+    /// form, filled in with the issuer and the client only, and submitted. The endpoints
+    /// come from the provider's own discovery document.
     async fn configure_through_the_form(&self) {
         let response = self.run(&self.sam, &format!("{COMMAND} configure")).await;
         assert_eq!(kind(&response), "form", "{response:#}");
@@ -76,13 +78,15 @@ impl RealWorld {
             names,
             [
                 "provider",
+                "issuer",
                 "client_id",
                 "client_secret",
                 "auth_url",
                 "token_url",
                 "userinfo_url",
                 "revoke_url",
-                "scopes"
+                "scopes",
+                "calendar_url"
             ]
         );
         // The select's value is the option object, as the webapp submits it.
@@ -97,16 +101,12 @@ impl RealWorld {
         let mut values = Map::new();
         values.insert("provider".into(), custom);
         for (name, value) in [
+            ("issuer", &e.issuer),
             ("client_id", &self.oidc.client_id),
             ("client_secret", &self.oidc.client_secret),
-            ("auth_url", &e.authorization_endpoint),
-            ("token_url", &e.token_endpoint),
-            ("userinfo_url", &e.userinfo_endpoint),
-            ("revoke_url", &e.revocation_endpoint),
         ] {
             values.insert(name.into(), json!(value));
         }
-        values.insert("scopes".into(), json!(SCOPES));
         let response = within(
             "the configure form's submit",
             self.mm.submit_form(&self.sam, form, Value::Object(values)),
@@ -123,11 +123,15 @@ impl RealWorld {
                 "client_secret": self.oidc.client_secret,
                 "data": {
                     "provider": "custom",
-                    "auth_url": e.authorization_endpoint,
-                    "token_url": e.token_endpoint,
-                    "userinfo_url": e.userinfo_endpoint,
-                    "revoke_url": e.revocation_endpoint,
-                    "scopes": SCOPES
+                    "issuer": e.issuer,
+                    "discovered": {
+                        "auth_url": e.authorization_endpoint,
+                        "token_url": e.token_endpoint,
+                        "userinfo_url": e.userinfo_endpoint,
+                        "revoke_url": e.revocation_endpoint,
+                        "scopes": SCOPES,
+                        "iss_required": true
+                    }
                 }
             })
         );
@@ -351,6 +355,19 @@ async fn denying_consent_at_a_real_provider_shows_its_error_and_stores_nothing()
     rw.configure_through_the_form().await;
     let (mm, oidc, bob) = (&rw.mm, &rw.oidc, &rw.bob);
 
+    // status: the real discovery document and token endpoint pass the live checks (the
+    // made-up code shows up in the provider's log as an invalid_grant).
+    let status = expect_ok(&rw.run(&rw.sam, &format!("{COMMAND} status")).await);
+    for check in [
+        ":white_check_mark: Discovery: ",
+        ":white_check_mark: Token endpoint: the client credentials are accepted",
+    ] {
+        assert!(status.contains(check), "{check} in\n{status}");
+    }
+    assert!(!status.contains(&oidc.client_secret), "{status}");
+    oidc.wait_logged("POST /token -> 400", 1).await;
+    let probes = oidc.logged("POST /token ->");
+
     let link = rw.connect_link(bob).await;
     let walk = rw.walk(bob, &link, Consent::Deny, "connect-deny.png").await;
     // The plugin serves the app's error response as a plain-text 500.
@@ -387,7 +404,11 @@ async fn denying_consent_at_a_real_provider_shows_its_error_and_stores_nothing()
         "{:#?}",
         mm.rest_calls()
     );
-    assert_eq!(oidc.logged("POST /token ->"), 0, "no code was exchanged");
+    assert_eq!(
+        oidc.logged("POST /token ->"),
+        probes,
+        "no code was exchanged"
+    );
     assert_eq!(
         mm.command_labels(bob, "hello-oauth2-rs").await,
         ["connect", "help"]

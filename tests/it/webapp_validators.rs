@@ -232,11 +232,15 @@ async fn the_webapp_validators_keep_every_binding_and_form_unchanged() {
             &user_connected,
             vec!["info", "disconnect", "help"],
         ),
-        ("system admin", &admin, vec!["connect", "configure", "help"]),
+        (
+            "system admin",
+            &admin,
+            vec!["connect", "configure", "status", "help"],
+        ),
         (
             "system admin, connected",
             &admin_connected,
-            vec!["info", "disconnect", "configure", "help"],
+            vec!["info", "disconnect", "configure", "status", "help"],
         ),
     ];
     for (who, set, labels) in &sets {

@@ -34,6 +34,10 @@ pub enum Endpoint {
     Userinfo,
     /// `/revoke`.
     Revoke,
+    /// `/.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
+    Discovery,
+    /// `/calendar/v3/users/me/calendarList` (Google's calendar list).
+    Calendar,
 }
 
 /// A one-shot fault.
@@ -45,7 +49,7 @@ pub enum Fault {
     Hang(Duration),
     /// HTTP 200 with an HTML body.
     NonJson,
-    /// HTTP 400 `{"error": "invalid_grant"}` (401 at userinfo).
+    /// HTTP 400 `{"error": "invalid_grant"}` (401 at userinfo and the calendar list).
     InvalidGrant,
     /// Wait this long, then answer as usual.
     Delay(Duration),
@@ -73,6 +77,8 @@ pub struct Counts {
     pub userinfo: usize,
     /// `/revoke`.
     pub revoke: usize,
+    /// The calendar list.
+    pub calendar: usize,
 }
 
 /// Who a login is at the provider.
@@ -150,6 +156,10 @@ struct PState {
     counts: Counts,
     token_requests: Vec<TokenRequest>,
     revoked_by_request: Vec<String>,
+    /// What `/.well-known/openid-configuration` serves (`None`: 404).
+    discovery: Option<Value>,
+    /// The `iss` sent with codes and errors (RFC 9207), if any.
+    iss: Option<String>,
     github_errors: bool,
     revocation_ends_grant: bool,
     userinfo: Option<Value>,
@@ -189,6 +199,7 @@ impl Provider {
         let listener =
             std::net::TcpListener::bind("127.0.0.1:0").expect("bind the provider's port");
         let port = listener.local_addr().expect("local address").port();
+        let base_url = format!("http://127.0.0.1:{port}");
         let inner = Arc::new(PInner {
             connections: std::sync::atomic::AtomicUsize::new(0),
             state: Mutex::new(PState {
@@ -206,6 +217,8 @@ impl Provider {
                 counts: Counts::default(),
                 token_requests: Vec::new(),
                 revoked_by_request: Vec::new(),
+                discovery: Some(discovery_document(&base_url)),
+                iss: Some(base_url.clone()),
                 github_errors: false,
                 revocation_ends_grant: false,
                 userinfo: None,
@@ -220,6 +233,18 @@ impl Provider {
                 .route("/userinfo", web::get().to(userinfo))
                 .route("/userinfo", web::post().to(userinfo))
                 .route("/revoke", web::post().to(revoke))
+                .route(
+                    "/.well-known/openid-configuration",
+                    web::get().to(discovery),
+                )
+                .route(
+                    "/.well-known/oauth-authorization-server",
+                    web::get().to(discovery),
+                )
+                .route(
+                    "/calendar/v3/users/me/calendarList",
+                    web::get().to(calendar_list),
+                )
         })
         .workers(1)
         .disable_signals()
@@ -238,7 +263,7 @@ impl Provider {
         tokio::spawn(server);
         Self {
             inner,
-            base_url: format!("http://127.0.0.1:{port}"),
+            base_url,
             handle,
         }
     }
@@ -262,6 +287,28 @@ impl Provider {
     /// The RFC 7009 revocation endpoint.
     pub fn revoke_url(&self) -> String {
         format!("{}/revoke", self.base_url)
+    }
+    /// Google's calendar list, as the Calendar API serves it.
+    pub fn calendar_url(&self) -> String {
+        format!("{}/calendar/v3/users/me/calendarList", self.base_url)
+    }
+    /// The issuer its discovery document names: the base URL.
+    pub fn issuer(&self) -> &str {
+        &self.base_url
+    }
+    /// Its discovery document, as served unless [`Provider::set_discovery`] replaced it.
+    pub fn discovery_document(&self) -> Value {
+        discovery_document(&self.base_url)
+    }
+    /// Serves `doc` as the discovery document (a JSON string is sent as the raw body), or
+    /// 404 for `None`.
+    pub fn set_discovery(&self, doc: Option<Value>) {
+        self.inner.lock().discovery = doc;
+    }
+    /// The `iss` sent with every code and error from now on (RFC 9207; the issuer by
+    /// default); `None`: no `iss`.
+    pub fn set_iss(&self, iss: Option<&str>) {
+        self.inner.lock().iss = iss.map(str::to_owned);
     }
     /// The client ID it knows.
     pub fn client_id(&self) -> String {
@@ -411,6 +458,21 @@ impl Provider {
     }
 }
 
+/// The discovery document of a provider at `base`; it announces the `iss` parameter.
+fn discovery_document(base: &str) -> Value {
+    json!({
+        "issuer": base,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "userinfo_endpoint": format!("{base}/userinfo"),
+        "revocation_endpoint": format!("{base}/revoke"),
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true
+    })
+}
+
 fn json_response(status: u16, body: Value) -> HttpResponse {
     HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("a valid status"))
         .content_type("application/json")
@@ -451,7 +513,7 @@ async fn take_fault(inner: &PInner, endpoint: Endpoint) -> Option<HttpResponse> 
         Fault::NonJson => HttpResponse::Ok()
             .content_type("text/html")
             .body("<html><body>Service temporarily unavailable</body></html>"),
-        Fault::InvalidGrant if endpoint == Endpoint::Userinfo => {
+        Fault::InvalidGrant if matches!(endpoint, Endpoint::Userinfo | Endpoint::Calendar) => {
             HttpResponse::Unauthorized().finish()
         }
         Fault::InvalidGrant => oauth_error(400, "invalid_grant", "injected invalid_grant"),
@@ -469,12 +531,15 @@ fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
         })
 }
 
-fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> HttpResponse {
+fn redirect_with(redirect_uri: &str, params: &[(&str, &str)], iss: Option<&str>) -> HttpResponse {
     let mut url = url::Url::parse(redirect_uri).expect("registered redirect URIs parse");
     {
         let mut query = url.query_pairs_mut();
         for (k, v) in params {
             query.append_pair(k, v);
+        }
+        if let Some(iss) = iss {
+            query.append_pair("iss", iss);
         }
     }
     HttpResponse::Found()
@@ -499,6 +564,7 @@ async fn authorize(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
         return redirect_with(
             &redirect_uri,
             &[("error", "unsupported_response_type"), ("state", &state)],
+            st.iss.as_deref(),
         );
     }
     if get("code_challenge").is_empty() || get("code_challenge_method") != "S256" {
@@ -509,6 +575,7 @@ async fn authorize(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
                 ("error_description", "PKCE with S256 is required"),
                 ("state", &state),
             ],
+            st.iss.as_deref(),
         );
     }
     if let Some(description) = st.deny.clone() {
@@ -519,6 +586,7 @@ async fn authorize(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
                 ("error_description", &description),
                 ("state", &state),
             ],
+            st.iss.as_deref(),
         );
     }
     let login = cookie(&req, LOGIN_COOKIE).unwrap_or_else(|| "default".into());
@@ -537,6 +605,7 @@ async fn authorize(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
     redirect_with(
         &redirect_uri,
         &[("code", &code), ("state", &state), ("scope", &scope)],
+        st.iss.as_deref(),
     )
 }
 
@@ -706,6 +775,44 @@ async fn token(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) -> 
     }
 }
 
+/// The user's calendars: their own (primary) and a shared one whose name is Markdown.
+async fn calendar_list(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
+    inner.lock().counts.calendar += 1;
+    if let Some(response) = take_fault(&inner, Endpoint::Calendar).await {
+        return response;
+    }
+    let token = req
+        .headers()
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    let st = inner.lock();
+    let Some(grant) = st
+        .access
+        .get(&token)
+        .filter(|a| !a.revoked && a.expires_at.is_none_or(|e| e > Utc::now()))
+    else {
+        return json_response(
+            401,
+            json!({"error": {"code": 401, "message": "Invalid Credentials", "status": "UNAUTHENTICATED"}}),
+        );
+    };
+    let id = Identity::of(&grant.login);
+    json_response(
+        200,
+        json!({
+            "kind": "calendar#calendarList",
+            "items": [
+                {"id": id.email, "summary": id.email, "primary": true, "accessRole": "owner"},
+                {"id": "team@group.calendar.example", "summary": "Team",
+                 "summaryOverride": "[Team](https://evil.example) @all", "accessRole": "reader"}
+            ]
+        }),
+    )
+}
+
 async fn userinfo(req: HttpRequest, inner: web::Data<PInner>) -> HttpResponse {
     inner.lock().counts.userinfo += 1;
     if let Some(response) = take_fault(&inner, Endpoint::Userinfo).await {
@@ -774,6 +881,21 @@ async fn revoke(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) ->
     }
     // RFC 7009: 200 whether or not the token was known.
     HttpResponse::Ok().finish()
+}
+
+async fn discovery(inner: web::Data<PInner>) -> HttpResponse {
+    if let Some(response) = take_fault(&inner, Endpoint::Discovery).await {
+        return response;
+    }
+    let Some(doc) = inner.lock().discovery.clone() else {
+        return HttpResponse::NotFound().finish();
+    };
+    match doc {
+        Value::String(body) => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(body),
+        doc => json_response(200, doc),
+    }
 }
 
 /// Google's revocation: either token ends its whole grant; a dead or unknown token is a 400.

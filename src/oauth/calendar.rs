@@ -1,0 +1,177 @@
+//! Google Calendar: the user's calendar list (read-only scope), which `info` shows as the
+//! official Go example does, with the same token and the same error handling as userinfo.
+
+use serde::Deserialize;
+use url::Url;
+
+use super::remote::{read_capped, transport_error, ProviderError};
+use crate::markdown::escape;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
+
+/// The Calendar API's calendar list of the signed-in user.
+pub const GOOGLE_CALENDAR_LIST: &str =
+    "https://www.googleapis.com/calendar/v3/users/me/calendarList";
+
+/// The Calendar API's scopes start with this (`…/calendar`, `…/calendar.readonly`, …).
+pub const GOOGLE_CALENDAR_SCOPE: &str = "https://www.googleapis.com/auth/calendar";
+
+/// The most calendars listed.
+pub const MAX_CALENDARS: usize = 10;
+
+/// One entry of the list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct Calendar {
+    /// The calendar's name.
+    #[serde(default)]
+    pub summary: String,
+    /// The name the user gave it, if any.
+    #[serde(default, rename = "summaryOverride")]
+    pub summary_override: Option<String>,
+    /// The user's own calendar.
+    #[serde(default)]
+    pub primary: bool,
+}
+
+/// The list as read: at most [`MAX_CALENDARS`], and whether there are more.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Calendars {
+    /// The calendars, in the API's order.
+    pub items: Vec<Calendar>,
+    /// The API has another page.
+    pub more: bool,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    items: Vec<Calendar>,
+    #[serde(default, rename = "nextPageToken")]
+    next_page_token: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GoogleError {
+    error: GoogleErrorBody,
+}
+
+#[derive(Deserialize)]
+struct GoogleErrorBody {
+    #[serde(default)]
+    message: String,
+}
+
+/// Reads the first page of the user's calendars. HTTP 401 is [`ProviderError::TokenRejected`]
+/// (as at userinfo); any other failure says what Google said.
+pub async fn list(
+    http: &reqwest::Client,
+    url: &Url,
+    access_token: &SecretString,
+) -> Result<Calendars, ProviderError> {
+    let mut url = url.clone();
+    url.query_pairs_mut()
+        .append_pair("maxResults", &MAX_CALENDARS.to_string());
+    let response = http
+        .get(url)
+        .bearer_auth(access_token.expose_secret())
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|err| transport_error(&err))?;
+    let status = response.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(ProviderError::TokenRejected);
+    }
+    let body = read_capped(response).await?;
+    let message = || {
+        serde_json::from_slice::<GoogleError>(&body)
+            .ok()
+            .map(|e| e.error.message.chars().take(300).collect::<String>())
+    };
+    // A missing scope or an API not enabled: a refusal of this request, not of the token.
+    if status == reqwest::StatusCode::FORBIDDEN {
+        return Err(ProviderError::Forbidden(message()));
+    }
+    if !status.is_success() {
+        let said = message()
+            .map(|m| format!(": {}", escape(&m, 300)))
+            .unwrap_or_default();
+        return Err(ProviderError::BadResponse(format!(
+            "HTTP {} from the calendar list{said}",
+            status.as_u16()
+        )));
+    }
+    let page: Page = serde_json::from_slice(&body)
+        .map_err(|_| ProviderError::BadResponse("the calendar list is not JSON".into()))?;
+    let more = page.items.len() > MAX_CALENDARS || page.next_page_token.is_some();
+    let mut items = page.items;
+    items.truncate(MAX_CALENDARS);
+    Ok(Calendars { items, more })
+}
+
+impl Calendars {
+    /// Markdown: a heading line and one escaped, capped line per calendar.
+    pub fn describe(&self) -> String {
+        if self.items.is_empty() {
+            return "You have no calendars.".into();
+        }
+        let mut text = String::from("Your calendars:");
+        for calendar in &self.items {
+            let name = calendar
+                .summary_override
+                .as_deref()
+                .filter(|s| !s.trim().is_empty())
+                .unwrap_or(&calendar.summary);
+            let name = match name.trim() {
+                "" => "(unnamed)".to_owned(),
+                name => escape(name, 100),
+            };
+            text.push_str(&format!("\n- {name}"));
+            if calendar.primary {
+                text.push_str(" (primary)");
+            }
+        }
+        if self.more {
+            text.push_str(&format!("\n- … (only the first {MAX_CALENDARS} are shown)"));
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendars_are_listed_escaped_and_capped() {
+        let calendars = Calendars {
+            items: vec![
+                Calendar {
+                    summary: "ada@example.com".into(),
+                    primary: true,
+                    ..Calendar::default()
+                },
+                Calendar {
+                    summary: "ignored".into(),
+                    summary_override: Some("[Verify](https://x.example) @all".into()),
+                    primary: false,
+                },
+                Calendar {
+                    summary: "x".repeat(300),
+                    ..Calendar::default()
+                },
+            ],
+            more: true,
+        };
+        let text = calendars.describe();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "Your calendars:");
+        assert_eq!(lines[1], "- ada@example\\.com (primary)");
+        assert_eq!(
+            lines[2],
+            "- \\[Verify\\]\\(https:\u{200B}//x\\.example\\) @\u{200B}all"
+        );
+        assert_eq!(lines[3], format!("- {}…", "x".repeat(99)));
+        assert!(lines[4].contains("only the first 10"));
+        assert_eq!(Calendars::default().describe(), "You have no calendars.");
+    }
+}
