@@ -22,6 +22,16 @@
 //! assert_eq!(token.access_token.expose_secret(), "t0k3n");
 //! assert_eq!(serde_json::to_string(&token).unwrap(), r#"{"access_token":"t0k3n"}"#);
 //! ```
+//!
+//! A secret cannot be formatted for display, so it cannot end up in a header or a message
+//! by accident:
+//!
+//! ```compile_fail
+//! use mattermost_apps::secret::SecretString;
+//!
+//! let token = SecretString::from("t0k3n");
+//! let header = format!("Bearer {token}"); // error: SecretString is not Display
+//! ```
 
 use std::fmt;
 
