@@ -10,7 +10,7 @@
 //! [`Browser`]: crate::support::mattermost::Browser
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
@@ -61,6 +61,12 @@ pub enum Fault {
 
 /// The size of a [`Fault::Huge`] body: far more than any real answer.
 pub const HUGE_BODY: usize = 4 * 1024 * 1024;
+
+/// A [`Fault::Huge`] body: a JSON object whose `name` and `error` fill [`HUGE_BODY`] bytes.
+static HUGE_JSON: LazyLock<web::Bytes> = LazyLock::new(|| {
+    let filler = "x".repeat(HUGE_BODY / 2);
+    web::Bytes::from(json!({"name": filler, "error": filler}).to_string())
+});
 
 /// How often each endpoint was called (faulted calls included).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -499,10 +505,11 @@ async fn take_fault(inner: &PInner, endpoint: Endpoint) -> Option<HttpResponse> 
             403,
             json!({"message": "API rate limit exceeded for user ID 1.", "documentation_url": "https://docs.github.com/rest"}),
         ),
-        Fault::Huge => {
-            let filler = "x".repeat(HUGE_BODY);
-            json_response(200, json!({"name": filler, "error": filler}))
-        }
+        // Built once and shared: serialising 4 MiB per call made the fake itself slow
+        // enough, in a debug build under load, to trip the app's timeout instead of its cap.
+        Fault::Huge => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(HUGE_JSON.clone()),
         Fault::ServerError => HttpResponse::InternalServerError()
             .content_type("text/plain")
             .body("internal server error"),
