@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 
 use crate::commands::COMMAND;
 use crate::oauth::refresh::RefreshError;
-use crate::oauth::user_token::CallError;
+use crate::oauth::user_token::ProviderCallError;
 use crate::oauth::ProviderError;
 use mattermost_apps::client::ClientError;
 use mattermost_apps::CallResponse;
@@ -88,10 +88,10 @@ impl AppError {
     }
 
     /// A failed provider call as the user, while doing `context`.
-    pub fn user_call(context: &'static str) -> impl FnOnce(CallError) -> Self {
+    pub fn user_call(context: &'static str) -> impl FnOnce(ProviderCallError) -> Self {
         move |err| match err {
-            CallError::Token(err) => AppError::refresh(err),
-            CallError::Request(source) => AppError::Provider { context, source },
+            ProviderCallError::Token(err) => AppError::refresh(err),
+            ProviderCallError::Request(source) => AppError::Provider { context, source },
         }
     }
 

@@ -16,8 +16,9 @@ use mattermost_apps::context::{has_role, CallContext};
 use mattermost_apps::Verified;
 use mattermost_apps::{Binding, Call, CallResponse, Context, Expand, ExpandLevel, User};
 
-/// The `info` and `disconnect` calls need the token, the provider and a way to store.
-const TOKEN_CALL: Expand = Expand {
+/// What the `info` and `disconnect` calls expand: the token, the provider and a way to
+/// store (the acting user and their access token).
+const TOKEN_EXPAND: Expand = Expand {
     acting_user: Some(ExpandLevel::Id),
     acting_user_access_token: Some(ExpandLevel::All),
     oauth2_app: Some(ExpandLevel::All),
@@ -25,16 +26,17 @@ const TOKEN_CALL: Expand = Expand {
     ..Expand::NONE
 };
 
-/// `POST /bindings`: the pre-serialised answer for the acting user's [`Viewer`].
+/// `POST /bindings`: the pre-serialised answer for the acting user's [`UserFacts`].
 pub async fn bindings(call: Verified<BindingsContext>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(HeaderValue::from_static("application/json"))
-        .body(RESPONSES[call.context.viewer().index()].clone())
+        .body(RESPONSES[call.context.user_facts().index()].clone())
 }
 
-/// The two facts the bindings depend on.
+/// What the bindings depend on: whether the acting user is a system admin, and whether they
+/// have a stored token.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Viewer {
+pub struct UserFacts {
     /// The acting user is a system admin: show `configure`.
     pub admin: bool,
     /// The acting user has a stored token (the plugin sends `context.oauth2.user`): `info`
@@ -42,22 +44,22 @@ pub struct Viewer {
     pub connected: bool,
 }
 
-impl Viewer {
-    /// Every viewer, in [`Viewer::index`] order.
-    const ALL: [Viewer; 4] = [
-        Viewer {
+impl UserFacts {
+    /// Every combination, in [`UserFacts::index`] order.
+    const ALL: [UserFacts; 4] = [
+        UserFacts {
             admin: false,
             connected: false,
         },
-        Viewer {
+        UserFacts {
             admin: false,
             connected: true,
         },
-        Viewer {
+        UserFacts {
             admin: true,
             connected: false,
         },
-        Viewer {
+        UserFacts {
             admin: true,
             connected: true,
         },
@@ -104,9 +106,9 @@ struct OAuth2User {
 }
 
 impl BindingsContext {
-    /// The two facts, as [`Viewer::of`] reads them from the full context.
-    pub fn viewer(&self) -> Viewer {
-        Viewer {
+    /// The two facts, as `UserFacts::of` reads them from the full context.
+    pub fn user_facts(&self) -> UserFacts {
+        UserFacts {
             admin: self
                 .acting_user
                 .as_ref()
@@ -122,12 +124,12 @@ impl CallContext for BindingsContext {
     }
 }
 
-/// The response body for each viewer, in [`Viewer::index`] order.
-static RESPONSES: LazyLock<[web::Bytes; 4]> = LazyLock::new(|| Viewer::ALL.map(render));
+/// The response body for each combination of facts, in [`UserFacts::index`] order.
+static RESPONSES: LazyLock<[web::Bytes; 4]> = LazyLock::new(|| UserFacts::ALL.map(render));
 
-/// The `ok` response carrying `viewer`'s bindings, as JSON.
-fn render(viewer: Viewer) -> web::Bytes {
-    let data = serde_json::to_value(build(viewer)).unwrap_or_default();
+/// The `ok` response carrying the bindings for `facts`, as JSON.
+fn render(facts: UserFacts) -> web::Bytes {
+    let data = serde_json::to_value(build(facts)).unwrap_or_default();
     // Only string-keyed maps and plain values: serialising cannot fail.
     serde_json::to_vec(&CallResponse::data(data))
         .unwrap_or_default()
@@ -137,22 +139,22 @@ fn render(viewer: Viewer) -> web::Bytes {
 /// The bindings for a context: `configure` for system admins, `connect` until connected,
 /// `info` and `disconnect` once connected, `help` for everyone.
 pub fn bindings_for(ctx: &Context) -> Vec<Binding> {
-    build(Viewer::of(ctx))
+    build(UserFacts::of(ctx))
 }
 
-/// The bindings for a viewer.
-fn build(Viewer { admin, connected }: Viewer) -> Vec<Binding> {
+/// The bindings for these facts.
+fn build(UserFacts { admin, connected }: UserFacts) -> Vec<Binding> {
     let mut commands = Vec::with_capacity(5);
     if connected {
         commands.push(command(
             "info",
             "Show which remote account you are connected as",
-            Call::new(paths::INFO, TOKEN_CALL),
+            Call::new(paths::INFO, TOKEN_EXPAND),
         ));
         commands.push(command(
             "disconnect",
             "Forget your remote token and revoke it at the provider",
-            Call::new(paths::DISCONNECT, TOKEN_CALL),
+            Call::new(paths::DISCONNECT, TOKEN_EXPAND),
         ));
     } else {
         commands.push(command(
@@ -288,27 +290,27 @@ mod tests {
             .collect()
     }
 
-    /// The viewer the handler reads from a body, or the parse error.
-    fn read(text: &str) -> serde_json::Result<Viewer> {
-        serde_json::from_str::<CallRequest<BindingsContext>>(text).map(|r| r.context.viewer())
+    /// The facts the handler reads from a body, or the parse error.
+    fn read(text: &str) -> serde_json::Result<UserFacts> {
+        serde_json::from_str::<CallRequest<BindingsContext>>(text).map(|r| r.context.user_facts())
     }
 
-    /// The viewer [`bindings_for`] reads from the full context.
-    fn full(text: &str) -> Viewer {
+    /// The facts [`bindings_for`] reads from the full context.
+    fn full(text: &str) -> UserFacts {
         let request: CallRequest<Context> = serde_json::from_str(text).expect("full");
-        Viewer::of(&request.context)
+        UserFacts::of(&request.context)
     }
 
     #[test]
-    fn the_bindings_context_yields_the_same_viewer_as_the_full_one() {
+    fn the_bindings_context_yields_the_same_facts_as_the_full_one() {
         let mut seen = std::collections::HashSet::new();
         for case in cases() {
             let text = case.to_string();
-            let viewer = full(&text);
-            assert_eq!(read(&text).expect("parses"), viewer, "{text}");
-            seen.insert(viewer.index());
+            let facts = full(&text);
+            assert_eq!(read(&text).expect("parses"), facts, "{text}");
+            seen.insert(facts.index());
         }
-        assert_eq!(seen.len(), 4, "every viewer is covered");
+        assert_eq!(seen.len(), 4, "every combination is covered");
     }
 
     #[test]
@@ -336,13 +338,13 @@ mod tests {
             assert!(read(&text).expect("parses").connected, "{text}");
         }
         let fixture = include_str!("../../benches/fixtures/call-request-bindings.json");
-        let viewer = Viewer {
+        let facts = UserFacts {
             admin: true,
             connected: true,
         };
         assert_eq!(
             read(fixture).expect("parses"),
-            viewer,
+            facts,
             "the benchmark's body"
         );
     }
@@ -366,9 +368,9 @@ mod tests {
             let text = format!(
                 r#"{{"context":{{"acting_user":{{"id":"{USER}","roles":"system_user"}},"oauth2":{{"user":{token}}}}}}}"#
             );
-            let viewer = read(&text).expect("parses");
-            assert_eq!(viewer, full(&text), "{token}");
-            assert!(viewer.connected, "{token}");
+            let facts = read(&text).expect("parses");
+            assert_eq!(facts, full(&text), "{token}");
+            assert!(facts.connected, "{token}");
         }
         let text = format!(
             r#"{{"context":{{"acting_user":{{"id":"{USER}","roles":"system_user"}},"oauth2":{{"user":null}}}}}}"#

@@ -8,7 +8,7 @@ use actix_web::web;
 
 use super::{as_acting_user, provider};
 use crate::error::AppError;
-use crate::oauth::{remote, ProviderConfig, ProviderError};
+use crate::oauth::{client, ProviderConfig, ProviderError};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
@@ -48,7 +48,7 @@ pub async fn complete(
         return Err(AppError::MissingContext("oauth2.complete_url"));
     }
     let mattermost = as_acting_user(&state, ctx)?;
-    let token = remote::exchange(
+    let token = client::exchange(
         &state.http,
         &config,
         &ctx.oauth2.complete_url,

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::provider;
 use crate::error::AppError;
-use crate::oauth::remote;
+use crate::oauth::client;
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
@@ -41,7 +41,7 @@ pub async fn connect_url(
     if oauth2.complete_url.is_empty() {
         return Err(AppError::MissingContext("oauth2.complete_url"));
     }
-    let url = remote::authorize_url(
+    let url = client::authorize_url(
         &config,
         &oauth2.complete_url,
         oauth_state,

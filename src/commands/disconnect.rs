@@ -6,7 +6,7 @@ use actix_web::web;
 
 use super::{as_acting_user, provider};
 use crate::error::AppError;
-use crate::oauth::{remote, ProviderConfig, StoredToken};
+use crate::oauth::{client, ProviderConfig, StoredToken};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
@@ -30,7 +30,7 @@ pub async fn disconnect(
     };
     let text = match provider(&ctx.oauth2) {
         Ok(config) => {
-            let revoked = remote::revoke(&state.http, &config, &token).await;
+            let revoked = client::revoke(&state.http, &config, &token).await;
             if let Err(err) = &revoked {
                 log::warn!("revocation failed: {}", err.plain());
             }
@@ -47,7 +47,7 @@ pub async fn disconnect(
 /// What the user reads after the revocation attempt.
 fn after_revocation(
     config: &ProviderConfig,
-    revoked: Result<bool, remote::ProviderError>,
+    revoked: Result<bool, client::ProviderError>,
 ) -> String {
     let name = config.kind.in_sentence();
     let by_hand = match config.kind.preset() {
@@ -95,7 +95,7 @@ mod tests {
             let outcomes = [
                 Ok(true),
                 Ok(false),
-                Err(remote::ProviderError::refused("invalid_client", None)),
+                Err(client::ProviderError::refused("invalid_client", None)),
             ];
             for outcome in outcomes {
                 let text = after_revocation(&config, outcome);

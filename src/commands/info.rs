@@ -7,8 +7,8 @@ use chrono::Utc;
 
 use super::{provider, user_token};
 use crate::error::AppError;
-use crate::oauth::user_token::CallError;
-use crate::oauth::{calendar, remote, StoredToken};
+use crate::oauth::user_token::ProviderCallError;
+use crate::oauth::{calendar, client, StoredToken};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
@@ -35,7 +35,7 @@ pub async fn info(
     let http = &state.http;
     let answer = user_token(&state, ctx, &config)?
         .call(token, |token| async move {
-            remote::userinfo(http, userinfo_url, &token.access_token).await
+            client::userinfo(http, userinfo_url, &token.access_token).await
         })
         .await
         .map_err(AppError::user_call("Could not read your account"))?;
@@ -63,7 +63,7 @@ pub async fn info(
         match listed {
             Ok(calendars) => text.push_str(&calendars.value.describe()),
             // The provider failed this request only: the account is shown, the token stays.
-            Err(CallError::Request(err)) => {
+            Err(ProviderCallError::Request(err)) => {
                 text.push_str(&format!("Your calendars could not be read: {err}."))
             }
             Err(err) => return Err(AppError::user_call("Could not read your calendars")(err)),

@@ -1,4 +1,5 @@
-//! This app's calls: one file per call, plus the routes and the few helpers they share.
+//! This app's routes: one file per call, `manifest.rs` for what the plugin downloads at
+//! install, `health.rs` for the liveness checks, and the few helpers the calls share.
 
 mod bindings;
 mod complete;
@@ -6,10 +7,11 @@ mod configure;
 mod connect;
 mod deadline;
 mod disconnect;
+mod health;
 mod help;
 mod info;
 mod install;
-mod meta;
+mod manifest;
 mod status;
 
 pub use bindings::{bindings_for, BindingsContext};
@@ -65,9 +67,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(handler)
     };
     cfg.route(paths::BINDINGS, web::post().to(bindings::bindings))
-        .route("/healthz", web::get().to(meta::healthz))
-        .route("/manifest.json", web::get().to(meta::manifest))
-        .route(paths::PING, web::post().to(meta::ping))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/manifest.json", web::get().to(manifest::manifest))
+        .route(paths::PING, web::post().to(health::ping))
         .service(call(paths::INSTALL, web::post().to(install::install)))
         .service(call(paths::CONFIGURE, web::post().to(configure::configure)))
         .service(call(paths::CONNECT, web::post().to(connect::connect)))
@@ -86,7 +88,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         ))
         .service(call(paths::HELP, web::post().to(help::help)))
         .service(call(paths::STATUS, web::post().to(status::status)))
-        .route("/static/{name}", web::get().to(meta::static_asset));
+        .route("/static/{name}", web::get().to(manifest::static_asset));
 }
 
 /// The acting user, required.

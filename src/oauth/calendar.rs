@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use url::Url;
 
-use super::remote::{read_capped, transport_error, ProviderError};
+use super::client::{read_capped, transport_error, ProviderError};
 use crate::markdown::escape;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 

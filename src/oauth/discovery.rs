@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use super::provider::check_endpoint;
-use super::remote::{read_capped, ProviderError, MAX_ANSWER};
+use super::client::{read_capped, ProviderError, MAX_ANSWER};
+use super::config::check_endpoint;
 use crate::markdown;
 
 /// The largest document read: real ones are 1 to 5 KiB.
@@ -33,7 +33,7 @@ pub struct Discovered {
     /// `revocation_endpoint`, if any.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub revoke_url: String,
-    /// [`DEFAULT_SCOPES`] limited to `scopes_supported`, space-separated.
+    /// `DEFAULT_SCOPES` limited to `scopes_supported`, space-separated.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scopes: String,
     /// `authorization_response_iss_parameter_supported` (RFC 9207): every authorization

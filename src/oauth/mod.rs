@@ -1,19 +1,31 @@
-//! The remote OAuth2 provider: presets and stored settings, PKCE, the token shape, the
-//! provider's endpoints, refreshing once per user, and calling the provider as the user.
+//! The remote OAuth2 provider, one file per part:
+//!
+//! - [`config`]: which provider (presets, the settings stored in the plugin, the resolved
+//!   endpoints); no requests;
+//! - [`client`]: the requests to the provider (authorize URL, code exchange, refresh,
+//!   revocation, userinfo) and its errors;
+//! - [`user_token`]: the acting user's token for a provider call: refreshed when due or
+//!   rejected, stored back, cleared when dead; what any command calls;
+//! - [`refresh`]: one refresh per user at a time, across concurrent calls;
+//! - [`token`]: the stored token's JSON shape (golang.org/x/oauth2's `Token`);
+//! - [`pkce`]: the PKCE verifier, derived from the OAuth2 state;
+//! - [`discovery`]: the endpoints found from an issuer (`configure --issuer`);
+//! - [`probe`]: the client credentials checked without a user (`status`);
+//! - [`calendar`]: the Google Calendar list `info` shows.
 
 pub mod calendar;
+pub mod client;
+pub mod config;
 pub mod discovery;
 pub mod pkce;
 pub mod probe;
-pub mod provider;
 pub mod refresh;
-pub mod remote;
 pub mod token;
 pub mod user_token;
 
+pub use client::{Identity, ProviderError};
+pub use config::{ProviderConfig, ProviderKind, ProviderSettings};
 pub use pkce::PkceKey;
-pub use provider::{ProviderConfig, ProviderKind, ProviderSettings};
 pub use refresh::Refresher;
-pub use remote::{Identity, ProviderError};
 pub use token::StoredToken;
 pub use user_token::UserToken;

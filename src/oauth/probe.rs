@@ -8,8 +8,8 @@ use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
 
-use super::provider::ProviderConfig;
-use super::remote::{read_capped, transport_error, ProviderError};
+use super::client::{read_capped, transport_error, ProviderError};
+use super::config::ProviderConfig;
 use mattermost_apps::secret::ExposeSecret;
 
 /// What the token endpoint made of the made-up code.

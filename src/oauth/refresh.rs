@@ -1,5 +1,7 @@
 //! Refresh once per user. Concurrent calls of one user share one refresh (and one store
 //! back), so providers that rotate refresh tokens never see the same refresh token twice.
+//! The refresh itself (read the stored token, refresh, store, `invalid_grant`) is in
+//! [`super::user_token`]; this file only keeps it to one at a time.
 //!
 //! Each refresh runs as its own tokio task: a call that stops waiting (client gone, deadline
 //! passed) does not stop it, so a rotated refresh token is always stored. Its entry is
@@ -15,7 +17,7 @@ use futures::future::{BoxFuture, FutureExt, Shared};
 use mattermost_apps::secret::ExposeSecret;
 use ring::digest;
 
-use super::remote::ProviderError;
+use super::client::ProviderError;
 use super::token::StoredToken;
 
 /// How long a successful refresh is handed to late callers holding the token it replaced.

@@ -7,9 +7,9 @@ use std::future::Future;
 
 use chrono::Utc;
 
-use super::provider::ProviderConfig;
+use super::client::{self, ProviderError};
+use super::config::ProviderConfig;
 use super::refresh::{RefreshError, Refresher};
-use super::remote::{self, ProviderError};
 use super::token::StoredToken;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::AppsClient;
@@ -36,9 +36,9 @@ pub struct Answer<T> {
     pub refreshed: bool,
 }
 
-/// Why a call as the user failed.
+/// Why a provider request made with the user's token failed.
 #[derive(Debug, thiserror::Error)]
-pub enum CallError {
+pub enum ProviderCallError {
     /// No usable token: the refresh failed, or the token is dead (and was cleared).
     #[error(transparent)]
     Token(RefreshError),
@@ -75,17 +75,17 @@ impl<'a> UserToken<'a> {
         &self,
         token: StoredToken,
         request: F,
-    ) -> Result<Answer<T>, CallError>
+    ) -> Result<Answer<T>, ProviderCallError>
     where
         F: Fn(StoredToken) -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
-        let (token, refreshed) = self.fresh(token).await.map_err(CallError::Token)?;
+        let (token, refreshed) = self.fresh(token).await.map_err(ProviderCallError::Token)?;
         match request(token.clone()).await {
             Err(ProviderError::TokenRejected)
                 if !refreshed && !token.refresh_token.expose_secret().is_empty() => {}
             Err(ProviderError::TokenRejected) => {
-                return Err(CallError::Token(self.dead(&token).await))
+                return Err(ProviderCallError::Token(self.dead(&token).await))
             }
             other => {
                 return other
@@ -94,21 +94,26 @@ impl<'a> UserToken<'a> {
                         token,
                         refreshed,
                     })
-                    .map_err(CallError::Request)
+                    .map_err(ProviderCallError::Request)
             }
         }
         // Rejected before its expiry (revoked, or the provider's clock differs): refresh
         // once, then try again.
-        let token = self.refresh(&token).await.map_err(CallError::Token)?;
+        let token = self
+            .refresh(&token)
+            .await
+            .map_err(ProviderCallError::Token)?;
         match request(token.clone()).await {
-            Err(ProviderError::TokenRejected) => Err(CallError::Token(self.dead(&token).await)),
+            Err(ProviderError::TokenRejected) => {
+                Err(ProviderCallError::Token(self.dead(&token).await))
+            }
             other => other
                 .map(|value| Answer {
                     value,
                     token,
                     refreshed: true,
                 })
-                .map_err(CallError::Request),
+                .map_err(ProviderCallError::Request),
         }
     }
 
@@ -182,7 +187,7 @@ async fn refresh_and_store(
         }
         _ => old,
     };
-    match remote::refresh(&http, &config, &old).await {
+    match client::refresh(&http, &config, &old).await {
         Ok(new) => {
             mattermost
                 .store_oauth2_user(&new)

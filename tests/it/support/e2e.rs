@@ -158,8 +158,6 @@ pub struct OidcServer {
     pub client_id: String,
     /// Its secret.
     pub client_secret: String,
-    /// The access-token lifetime it was started with.
-    pub access_token_ttl: Duration,
     log: Arc<Mutex<Vec<String>>>,
     _stderr_reader: JoinHandle<()>,
     // The server exits when its stdin closes: keep it open until the child is killed.
@@ -241,7 +239,6 @@ impl OidcServer {
             endpoints,
             client_id,
             client_secret,
-            access_token_ttl,
             log,
             _stderr_reader: stderr_reader,
             _stdin: stdin,

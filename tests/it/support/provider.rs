@@ -119,8 +119,6 @@ pub struct TokenRequest {
     pub grant_type: String,
     /// `basic` or `post` (how the client authenticated), or `none`.
     pub client_auth: String,
-    /// The form parameters, secrets included (for assertions only).
-    pub params: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -699,7 +697,6 @@ async fn token(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) -> 
     st.token_requests.push(TokenRequest {
         grant_type: grant_type.clone(),
         client_auth: auth.unwrap_or("none").to_owned(),
-        params: params.clone(),
     });
     let github = st.github_errors;
     // GitHub answers every token-endpoint error with HTTP 200, in its own words.

@@ -1,8 +1,9 @@
 //! The browser leg of remote OAuth2: a login route that sets the session cookie,
 //! the plugin's `…/oauth2/remote/connect` and `…/oauth2/remote/complete` routes, and a Rust
-//! [`Browser`] that walks connect → provider → complete by following redirects by hand.
+//! [`Browser`] that walks connect → provider → complete by following redirects by hand;
+//! also the URLs a test needs for it and the OAuth2 states' expiry.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,8 +12,8 @@ use serde_json::{json, Map, Value};
 
 use super::context::ClientContext;
 use super::manifest::manifest_call;
-use super::state::{Session, SessionKind};
-use super::{http, Inner, SESSION_COOKIE, STATE_TTL};
+use super::state::{Session, SessionKind, User};
+use super::{http, Inner, Mattermost, SESSION_COOKIE, STATE_TTL};
 use crate::support::provider::LOGIN_COOKIE;
 use crate::support::util::{new_id, query_pairs, random_bytes, WAIT};
 
@@ -312,7 +313,7 @@ pub struct Browser {
 
 impl Browser {
     /// Logs in as `username` with `GET /login?user=…` and keeps the cookie. The provider sees
-    /// the same name signed in (see [`Browser::signed_in_at_provider_as`]).
+    /// the same name signed in.
     pub async fn login(site_url: &str, username: &str) -> Self {
         let url = format!("{site_url}/login?user={username}");
         let response = http()
@@ -348,17 +349,6 @@ impl Browser {
             session: None,
             provider_login: Some("anonymous".into()),
         }
-    }
-
-    /// Signs in at the provider as `login` instead.
-    pub fn signed_in_at_provider_as(mut self, login: &str) -> Self {
-        self.provider_login = Some(login.to_owned());
-        self
-    }
-
-    /// The session token (the `MMAUTHTOKEN` cookie's value).
-    pub fn session_token(&self) -> Option<&str> {
-        self.session.as_deref()
     }
 
     /// One GET, no redirect followed, cookies by origin.
@@ -429,5 +419,48 @@ impl Browser {
             walk.complete = Some(self.get(&back).await);
         }
         walk
+    }
+}
+
+impl Mattermost {
+    /// A browser logged in as `user` (its session cookie set by `GET /login`).
+    pub async fn browser(&self, user: &User) -> Browser {
+        Browser::login(self.site_url(), &user.username).await
+    }
+
+    /// `{site}/plugins/com.mattermost.apps/apps/{app_id}/oauth2/remote/connect`.
+    pub fn connect_url(&self) -> String {
+        let app = self.installed_app().expect("an app is installed");
+        format!(
+            "{}{}/oauth2/remote/connect",
+            self.site_url(),
+            app.app_path()
+        )
+    }
+
+    /// `{site}/plugins/com.mattermost.apps/apps/{app_id}/oauth2/remote/complete`: the
+    /// redirect URI to register with the provider.
+    pub fn complete_url(&self) -> String {
+        let app = self.installed_app().expect("an app is installed");
+        format!(
+            "{}{}/oauth2/remote/complete",
+            self.site_url(),
+            app.app_path()
+        )
+    }
+
+    /// `http://127.0.0.1:<port>/login?user=<username>`.
+    pub fn login_url(&self, username: &str) -> String {
+        format!("{}/login?user={username}", self.site_url())
+    }
+
+    /// Expires every pending OAuth2 state (as if 15 minutes had passed).
+    pub fn expire_oauth2_states(&self) {
+        let past = Instant::now()
+            .checked_sub(Duration::from_secs(1))
+            .unwrap_or_else(Instant::now);
+        for expiry in self.inner.lock().oauth2_states.values_mut() {
+            *expiry = past;
+        }
     }
 }

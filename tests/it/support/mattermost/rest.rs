@@ -1,12 +1,14 @@
 //! The Apps REST API under `/plugins/com.mattermost.apps/api/v1`: `/oauth2/app`,
-//! `/oauth2/user` and `/kv/...`, with the checks, limits and error texts.
+//! `/oauth2/user` and `/kv/...`, with the checks, limits and error texts; also what a test
+//! reads or plants in the store behind it, and one-shot store failures.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::manifest::json_kind;
-use super::state::{EventTarget, InstalledApp, RefreshEvent, RestRecord, SessionKind, State, User};
-use super::{Inner, API_PATH};
+use super::records::{EventTarget, RefreshEvent, RestRecord};
+use super::state::{InstalledApp, RestFault, SessionKind, State, User};
+use super::{Inner, Mattermost, API_PATH};
 use crate::support::util::percent_decode;
 
 /// The largest KV / OAuth2 body accepted.
@@ -343,4 +345,55 @@ pub fn go_json(value: &Value) -> String {
         .replace('&', "\\u0026")
         .replace('\u{2028}', "\\u2028")
         .replace('\u{2029}', "\\u2029")
+}
+
+impl Mattermost {
+    /// What `/oauth2/app` last stored (parsed).
+    pub fn stored_oauth2_app(&self) -> Option<Value> {
+        let app = self.installed_app()?;
+        app.oauth2_app.and_then(|s| serde_json::from_str(&s).ok())
+    }
+
+    /// Replaces the stored OAuth2 client directly (as if stored by some other means).
+    pub fn set_stored_oauth2_app(&self, value: &Value) {
+        if let Some(app) = self.inner.lock().app.as_mut() {
+            app.oauth2_app = Some(value.to_string());
+        }
+    }
+
+    /// The exact bytes `/oauth2/user` last stored for `user`.
+    pub fn stored_oauth2_user_bytes(&self, user: &User) -> Option<Vec<u8>> {
+        self.installed_app()?.oauth2_users.get(&user.id).cloned()
+    }
+
+    /// `user`'s stored token, parsed; `None` when nothing, `{}` or `null` is stored.
+    pub fn stored_token(&self, user: &User) -> Option<Value> {
+        let bytes = self.stored_oauth2_user_bytes(user)?;
+        match serde_json::from_slice::<Value>(&bytes).ok()? {
+            Value::Null => None,
+            Value::Object(o) if o.is_empty() => None,
+            value => Some(value),
+        }
+    }
+
+    /// Replaces `user`'s stored token directly (as if the app had stored it).
+    pub fn set_stored_token(&self, user: &User, value: &Value) {
+        if let Some(app) = self.inner.lock().app.as_mut() {
+            app.oauth2_users.insert(
+                user.id.clone(),
+                serde_json::to_vec(value).expect("a Value serialises"),
+            );
+        }
+    }
+
+    /// Makes the next Apps REST request matching `method` (None: any) and `path` answer
+    /// `status` with `body` (a Mattermost store failure).
+    pub fn fail_rest_once(&self, method: Option<&str>, path: &str, status: u16, body: &str) {
+        self.inner.lock().rest_faults.push(RestFault {
+            method: method.map(str::to_owned),
+            path: path.to_owned(),
+            status,
+            body: body.to_owned(),
+        });
+    }
 }

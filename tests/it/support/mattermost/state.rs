@@ -1,12 +1,12 @@
 //! The emulator's memory: users, sessions, the installed app and its stored data, the
-//! OAuth2 states, and the records tests read.
+//! OAuth2 states and the pending REST faults (the records are in [`super::records`]).
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use serde_json::{json, Value};
 
-use super::clean::Dropped;
+use super::records::Records;
 use crate::support::util::new_id;
 
 /// A Mattermost user.
@@ -176,71 +176,6 @@ impl InstalledApp {
     }
 }
 
-/// One call the emulator made to the app.
-#[derive(Debug, Clone)]
-pub struct CallRecord {
-    /// The URL posted to.
-    pub url: String,
-    /// The call path.
-    pub path: String,
-    /// The CallRequest sent.
-    pub request: Value,
-    /// The JWT header, decoded (None without `use_jwt`).
-    pub jwt_header: Option<Value>,
-    /// The JWT claims, decoded.
-    pub claims: Option<Value>,
-    /// The HTTP status (None for a transport error).
-    pub status: Option<u16>,
-    /// The response body as text.
-    pub body: String,
-    /// The response body as JSON, when it was JSON.
-    pub response: Option<Value>,
-    /// The error as the plugin saw it, if any.
-    pub error: Option<String>,
-}
-
-/// One request to the Apps REST API.
-#[derive(Debug, Clone)]
-pub struct RestRecord {
-    /// HTTP method.
-    pub method: String,
-    /// Path under `/plugins/com.mattermost.apps/api/v1`, e.g. `/oauth2/user`.
-    pub path: String,
-    /// The token's user, when the token was known.
-    pub user_id: Option<String>,
-    /// The answer's status.
-    pub status: u16,
-}
-
-/// Who a `refresh_bindings` websocket event went to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EventTarget {
-    /// Every user.
-    AllUsers,
-    /// One user (ID).
-    User(String),
-}
-
-/// A `custom_com.mattermost.apps_refresh_bindings` event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RefreshEvent {
-    /// Who got it.
-    pub target: EventTarget,
-    /// Why (e.g. `oauth2/app changed`).
-    pub reason: String,
-}
-
-/// A `GET {root_url}/static/...` the plugin made.
-#[derive(Debug, Clone)]
-pub struct StaticFetch {
-    /// The URL.
-    pub url: String,
-    /// The status.
-    pub status: Option<u16>,
-    /// Whether any authorization header was sent (never, like the plugin).
-    pub sent_auth: bool,
-}
-
 /// A one-shot failure of the Apps REST API, to emulate a Mattermost store failure.
 #[derive(Debug, Clone)]
 pub struct RestFault {
@@ -252,21 +187,6 @@ pub struct RestFault {
     pub status: u16,
     /// Body to answer.
     pub body: String,
-}
-
-/// Everything the emulator recorded.
-#[derive(Debug, Default, Clone)]
-pub struct Records {
-    /// Calls to the app.
-    pub calls: Vec<CallRecord>,
-    /// REST API requests.
-    pub rest: Vec<RestRecord>,
-    /// refresh_bindings events.
-    pub events: Vec<RefreshEvent>,
-    /// Items dropped by the plugin's cleaning.
-    pub dropped: Vec<Dropped>,
-    /// Static asset fetches.
-    pub statics: Vec<StaticFetch>,
 }
 
 /// The emulator's state.

@@ -1,11 +1,9 @@
-//! The manifest, the static icon, the health check and ping.
+//! What the plugin downloads when it installs the app: the manifest and the static icon.
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
 
 use crate::state::AppState;
-use mattermost_apps::CallResponse;
-use mattermost_apps::Verified;
 
 /// The app's icon (a 128×128 PNG).
 const ICON_PNG: &[u8] = include_bytes!("../../static/icon.png");
@@ -26,16 +24,4 @@ pub async fn static_asset(name: web::Path<String>) -> HttpResponse {
             .body(ICON_PNG),
         _ => HttpResponse::NotFound().finish(),
     }
-}
-
-/// `GET /healthz`.
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(HeaderValue::from_static("text/plain"))
-        .body("ok")
-}
-
-/// `POST /ping`: only with a valid JWT, so a wrong secret fails the install, not later.
-pub async fn ping(_call: Verified) -> web::Json<CallResponse> {
-    web::Json(CallResponse::default())
 }

@@ -17,7 +17,7 @@ use oauth2::{
 use serde_json::Value;
 use url::Url;
 
-use super::provider::ProviderConfig;
+use super::config::ProviderConfig;
 use super::token::StoredToken;
 use crate::markdown;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
@@ -497,8 +497,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::config::{ProviderKind, ProviderSettings};
     use crate::oauth::pkce::PkceKey;
-    use crate::oauth::provider::{ProviderKind, ProviderSettings};
     use crate::secret::AppSecret;
 
     #[test]

@@ -110,7 +110,7 @@ pub struct Preset {
     /// Revoking either token ends the whole grant, so `disconnect` sends one request:
     /// Google documents it; GitLab (Doorkeeper) keeps both tokens in one record.
     pub revokes_grant: bool,
-    /// Where a user removes the app's access by hand, as a phrase ("at <url>").
+    /// Where a user removes the app's access by hand, as a phrase ("at `<url>`").
     pub manage_access: &'static str,
     /// Space-separated scopes.
     pub scopes: &'static str,
