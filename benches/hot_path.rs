@@ -11,10 +11,10 @@ use std::hint::black_box;
 
 use actix_web::{test, web, App};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use hello_oauth2_rs::apps::jwt::{Claims, JwtVerifier};
-use hello_oauth2_rs::apps::{CallRequest, CallResponse, Context};
 use hello_oauth2_rs::commands::{self, bindings_for, BindingsContext};
 use jsonwebtoken::{encode, EncodingKey, Header};
+use mattermost_apps::jwt::{Claims, JwtVerifier};
+use mattermost_apps::{CallRequest, CallResponse, Context};
 
 const BODY: &str = include_str!("fixtures/call-request-bindings.json");
 const SECRET: &[u8] = b"bench-secret-0123456789abcdef-0123456789";

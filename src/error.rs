@@ -5,12 +5,12 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::apps::client::ClientError;
-use crate::apps::CallResponse;
 use crate::commands::COMMAND;
 use crate::oauth::refresh::RefreshError;
 use crate::oauth::user_token::ProviderCallError;
 use crate::oauth::ProviderError;
+use mattermost_apps::client::ClientError;
+use mattermost_apps::CallResponse;
 
 /// A call that could not be done, and why.
 #[derive(Debug, thiserror::Error)]

@@ -1,13 +1,14 @@
 //! A Mattermost App (Apps Framework, HTTP deployment) that shows remote OAuth2: an admin
 //! configures a provider, users connect their accounts, and the app uses their tokens.
 //!
-//! - [`apps`]: the Apps protocol as typed Rust, reusable by any app;
+//! The Apps protocol itself is the `mattermost_apps` crate (`crates/mattermost-apps`).
+//!
 //! - [`oauth`]: the remote provider: presets, PKCE, exchange, refresh, revoke;
 //! - [`commands`]: this app's calls;
+//! - [`state`]: [`state::AppState`], what every handler shares;
 //! - [`markdown`]: provider text made safe to show in a message;
 //! - [`startup`]: [`startup::Application`], used by `main` and by the tests.
 
-pub use mattermost_apps as apps;
 pub mod commands;
 pub mod error;
 pub mod markdown;
@@ -15,3 +16,4 @@ pub mod oauth;
 pub mod secret;
 pub mod settings;
 pub mod startup;
+pub mod state;

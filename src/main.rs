@@ -1,13 +1,14 @@
 //! Parses the settings, starts logging, runs the server; nothing else.
 
 use clap::Parser;
-use hello_oauth2_rs::settings::{Cli, SecretSource, Settings};
+use hello_oauth2_rs::settings::{secret_from_env, Cli, SecretSource, Settings};
 use hello_oauth2_rs::startup::Application;
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     // Settings first, with blocking file I/O, before the runtime starts.
-    let (settings, source) = match Settings::from_cli(Cli::parse()) {
+    let resolved = secret_from_env().and_then(|secret| Settings::from_cli(Cli::parse(), secret));
+    let (settings, source) = match resolved {
         Ok(resolved) => resolved,
         Err(err) => {
             eprintln!("error: {err:#}");
@@ -20,10 +21,15 @@ fn main() {
     );
     match source {
         SecretSource::Given => log::info!("install with: {install}"),
-        SecretSource::File | SecretSource::Generated => {
-            // Printed on purpose, once, to the operator's terminal (not through the logger):
-            // the admin must paste it at the install consent step.
-            println!("Install in Mattermost with:\n  {install}\nand enter this Outgoing JWT Secret at the consent step:\n  {}", settings.secret.expose());
+        SecretSource::File => log::info!(
+            "install with: {install} (the Outgoing JWT Secret is in {})",
+            settings.secret_file.display()
+        ),
+        SecretSource::Generated => {
+            // Printed on purpose, this once, to the operator's terminal (not through the
+            // logger): the admin must paste it at the install consent step. Later starts
+            // read it from the file and do not print it (container logs keep stdout).
+            println!("Install in Mattermost with:\n  {install}\nand enter this Outgoing JWT Secret at the consent step:\n  {}\n(kept in {}; it is not printed again)", settings.secret.expose_secret(), settings.secret_file.display());
         }
     }
     if let Err(err) = run(settings) {

@@ -1,13 +1,13 @@
-//! The app's secret: [`AppSecret`], the JWT secret shared with Mattermost. Secret strings
-//! in general are the protocol crate's [`Secret`].
+//! [`AppSecret`]: the JWT secret shared with Mattermost. Other secret strings are
+//! [`SecretString`]s (see [`mattermost_apps::secret`]).
 
-pub use mattermost_apps::secret::Secret;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
 
 /// The shared secret the Apps plugin signs its JWTs with (HS256), at least 32 bytes.
 /// Other keys the app needs (the PKCE key) are derived from it, so replicas that share
 /// it agree on everything.
-#[derive(Clone)]
-pub struct AppSecret(Secret);
+#[derive(Clone, Debug)]
+pub struct AppSecret(SecretString);
 
 /// Why a candidate app secret was refused.
 #[derive(Debug, thiserror::Error)]
@@ -27,25 +27,19 @@ impl AppSecret {
         if value.len() < Self::MIN_LEN {
             return Err(AppSecretError::TooShort(value.len()));
         }
-        Ok(Self(Secret::new(value)))
+        Ok(Self(SecretString::from(value)))
     }
 
     /// A fresh random secret: 32 random bytes, hex-encoded (64 characters).
     pub fn generate() -> Result<Self, ring::error::Unspecified> {
         let bytes: [u8; 32] = ring::rand::generate(&ring::rand::SystemRandom::new())?.expose();
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Self(Secret::new(hex)))
+        Ok(Self(SecretString::from(hex)))
     }
 
-    /// The secret's bytes, for signing keys.
-    pub fn expose(&self) -> &str {
-        self.0.expose()
-    }
-}
-
-impl std::fmt::Debug for AppSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AppSecret([redacted])")
+    /// The secret, for signing keys and for the secret file.
+    pub fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
     }
 }
 
@@ -63,9 +57,9 @@ mod app_secret_tests {
     fn generated_secrets_are_long_and_distinct() {
         let a = AppSecret::generate().expect("rng");
         let b = AppSecret::generate().expect("rng");
-        assert_eq!(a.expose().len(), 64);
-        assert_ne!(a.expose(), b.expose());
-        assert!(AppSecret::parse(a.expose()).is_ok());
-        assert_eq!(format!("{a:?}"), "AppSecret([redacted])");
+        assert_eq!(a.expose_secret().len(), 64);
+        assert_ne!(a.expose_secret(), b.expose_secret());
+        assert!(AppSecret::parse(a.expose_secret()).is_ok());
+        assert!(!format!("{a:?}").contains(a.expose_secret()));
     }
 }

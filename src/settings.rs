@@ -16,7 +16,10 @@ use crate::secret::AppSecret;
 #[derive(Debug, Parser)]
 #[command(
     version,
-    about = "Mattermost App that connects users to a remote OAuth2 provider"
+    about = "Mattermost App that connects users to a remote OAuth2 provider",
+    after_help = "The JWT secret shared with Mattermost (at least 32 bytes) comes from the \
+        APP_SECRET environment variable, never from a flag (flags show in `ps`). Without it, \
+        the app reads the secret file, or creates one and prints the secret once."
 )]
 pub struct Cli {
     /// Address to listen on.
@@ -27,12 +30,8 @@ pub struct Cli {
     #[arg(long, env = "APP_ROOT_URL", default_value = "http://localhost:4000")]
     pub root_url: Url,
 
-    /// JWT secret shared with Mattermost (at least 32 bytes). When absent, one is read from,
-    /// or created in, `--secret-file`.
-    #[arg(long, env = "APP_SECRET", hide_env_values = true)]
-    pub secret: Option<String>,
-
-    /// Where a generated secret is kept across restarts (created owner-only).
+    /// Where a generated JWT secret is kept across restarts (created owner-only). Used when
+    /// `APP_SECRET` is not set.
     #[arg(long, env = "APP_SECRET_FILE", default_value = ".app-secret")]
     pub secret_file: PathBuf,
 
@@ -48,7 +47,7 @@ pub struct Cli {
 /// Where the app secret came from; `main` tells the operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretSource {
-    /// `--secret` / `APP_SECRET`.
+    /// `APP_SECRET`.
     Given,
     /// Read from the secret file written by an earlier start.
     File,
@@ -65,6 +64,8 @@ pub struct Settings {
     pub root_url: Url,
     /// JWT secret shared with Mattermost.
     pub secret: AppSecret,
+    /// Where a generated secret is kept (read when `APP_SECRET` is not set).
+    pub secret_file: PathBuf,
     /// Optional override of the Mattermost site URL for outbound calls.
     pub mattermost_site_url: Option<Url>,
     /// Timeout of every outbound request.
@@ -84,15 +85,17 @@ impl Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             root_url,
             secret,
+            secret_file: PathBuf::from(".app-secret"),
             mattermost_site_url: None,
             http_timeout: Duration::from_secs(10),
             call_deadline: CALL_DEADLINE,
         }
     }
 
-    /// Checks the flags and resolves the secret (given, from the file, or generated).
-    /// Blocking file I/O: call before the async runtime starts.
-    pub fn from_cli(cli: Cli) -> anyhow::Result<(Self, SecretSource)> {
+    /// Checks the flags and resolves the secret: `secret` (the value of `APP_SECRET`, see
+    /// [`secret_from_env`]), else the secret file, else a new one written there. Blocking
+    /// file I/O: call before the async runtime starts.
+    pub fn from_cli(cli: Cli, secret: Option<String>) -> anyhow::Result<(Self, SecretSource)> {
         check_http_url("--root-url / APP_ROOT_URL", &cli.root_url)?;
         if let Some(url) = &cli.mattermost_site_url {
             check_http_url("--mattermost-site-url / MATTERMOST_SITE_URL", url)?;
@@ -100,9 +103,9 @@ impl Settings {
         if cli.http_timeout == 0 {
             anyhow::bail!("--http-timeout / APP_HTTP_TIMEOUT must be at least 1 second");
         }
-        let (secret, source) = match cli.secret.as_deref() {
+        let (secret, source) = match secret.as_deref().filter(|value| !value.is_empty()) {
             Some(value) => (
-                AppSecret::parse(value).context("--secret / APP_SECRET")?,
+                AppSecret::parse(value).context("APP_SECRET")?,
                 SecretSource::Given,
             ),
             None => load_or_create_secret(&cli.secret_file)?,
@@ -112,6 +115,7 @@ impl Settings {
                 listen: cli.listen,
                 root_url: cli.root_url,
                 secret,
+                secret_file: cli.secret_file,
                 mattermost_site_url: cli.mattermost_site_url,
                 http_timeout: Duration::from_secs(cli.http_timeout),
                 call_deadline: CALL_DEADLINE,
@@ -123,6 +127,16 @@ impl Settings {
     /// The root URL without a trailing slash, as written into the manifest.
     pub fn root_url_str(&self) -> &str {
         self.root_url.as_str().trim_end_matches('/')
+    }
+}
+
+/// `APP_SECRET` from the environment; `None` when unset or empty. The secret is never a flag:
+/// a process's arguments are visible to every user of the machine (`ps`).
+pub fn secret_from_env() -> anyhow::Result<Option<String>> {
+    match std::env::var("APP_SECRET") {
+        Ok(value) => Ok(Some(value)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("APP_SECRET is not UTF-8"),
     }
 }
 
@@ -143,7 +157,7 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<(AppSecret, SecretSource
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             let secret = AppSecret::generate()
                 .map_err(|_| anyhow::anyhow!("the system random generator failed"))?;
-            write_owner_only(path, secret.expose())
+            write_owner_only(path, secret.expose_secret())
                 .with_context(|| format!("cannot write the secret file {}", path.display()))?;
             Ok((secret, SecretSource::Generated))
         }
@@ -184,7 +198,8 @@ mod tests {
         let path = temp_path("secret-file-test");
         let _ = fs::remove_file(&path);
         let file = path.to_str().expect("utf-8 path");
-        let (first, source) = Settings::from_cli(cli(&["--secret-file", file])).expect("generated");
+        let (first, source) =
+            Settings::from_cli(cli(&["--secret-file", file]), None).expect("generated");
         assert_eq!(source, SecretSource::Generated);
         #[cfg(unix)]
         {
@@ -192,15 +207,23 @@ mod tests {
             let mode = fs::metadata(&path).expect("file").permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let (second, source) = Settings::from_cli(cli(&["--secret-file", file])).expect("reused");
+        let (second, source) =
+            Settings::from_cli(cli(&["--secret-file", file]), None).expect("reused");
         assert_eq!(source, SecretSource::File);
-        assert_eq!(first.secret.expose(), second.secret.expose());
+        assert_eq!(first.secret.expose_secret(), second.secret.expose_secret());
         fs::remove_file(&path).expect("cleanup");
     }
 
     #[test]
+    fn the_secret_is_not_a_flag() {
+        let long = "x".repeat(40);
+        let err = Cli::try_parse_from(["x", "--secret", &long]).expect_err("no such flag");
+        assert!(err.to_string().contains("unexpected argument"), "{err}");
+    }
+
+    #[test]
     fn bad_settings_are_one_line_errors() {
-        let err = Settings::from_cli(cli(&["--secret", "too-short"])).expect_err("short");
+        let err = Settings::from_cli(cli(&[]), Some("too-short".to_owned())).expect_err("short");
         assert!(format!("{err:#}").contains("at least 32 bytes"));
         assert!(!format!("{err:#}").contains("too-short"));
 
@@ -208,7 +231,7 @@ mod tests {
         assert!(err.to_string().contains("invalid socket address"));
 
         let long = "x".repeat(40);
-        let err = Settings::from_cli(cli(&["--secret", &long, "--root-url", "ftp://host/"]))
+        let err = Settings::from_cli(cli(&["--root-url", "ftp://host/"]), Some(long))
             .expect_err("scheme");
         assert!(err.to_string().contains("http(s)"));
     }

@@ -11,10 +11,10 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::{configure, paths, status, COMMAND, ICON};
-use crate::apps::binding::location;
-use crate::apps::context::{has_role, CallContext};
-use crate::apps::extract::Verified;
-use crate::apps::{Binding, Call, CallResponse, Context, Expand, ExpandLevel, User};
+use mattermost_apps::binding::location;
+use mattermost_apps::context::{has_role, CallContext};
+use mattermost_apps::Verified;
+use mattermost_apps::{Binding, Call, CallResponse, Context, Expand, ExpandLevel, User};
 
 /// What the `info` and `disconnect` calls expand: the token, the provider and a way to
 /// store (the acting user and their access token).
@@ -235,9 +235,9 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::apps::jwt::{Claims, JwtVerifier};
-    use crate::apps::CallRequest;
     use crate::oauth::StoredToken;
+    use mattermost_apps::jwt::{Claims, JwtVerifier};
+    use mattermost_apps::CallRequest;
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
     const USER: &str = "zc57bxygzewsx75bdghmbntd41";

@@ -7,11 +7,11 @@
 use actix_web::web;
 
 use super::{as_acting_user, provider};
-use crate::apps::extract::Verified;
-use crate::apps::CallResponse;
 use crate::error::AppError;
 use crate::oauth::{client, ProviderConfig, ProviderError};
-use crate::startup::AppState;
+use crate::state::AppState;
+use mattermost_apps::CallResponse;
+use mattermost_apps::Verified;
 
 /// `POST /oauth2/complete`.
 pub async fn complete(

@@ -6,14 +6,14 @@ use actix_web::web;
 use url::Url;
 
 use super::{as_acting_user, paths, require_admin, COMMAND, ICON};
-use crate::apps::extract::Verified;
-use crate::apps::{
+use crate::error::AppError;
+use crate::oauth::{discovery, ProviderKind, ProviderSettings};
+use mattermost_apps::secret::{ExposeSecret, SecretString};
+use mattermost_apps::Verified;
+use mattermost_apps::{
     Call, CallRequest, CallResponse, Expand, ExpandLevel, Field, FieldType, Form, OAuth2App,
     OAuth2Context, SelectOption, TextSubtype,
 };
-use crate::error::AppError;
-use crate::oauth::{discovery, ProviderKind, ProviderSettings};
-use crate::secret::Secret;
 
 /// Configure needs the admin (required), their token (to store), and the stored client.
 const EXPAND: Expand = Expand {
@@ -238,7 +238,7 @@ pub fn configure_form(current: &OAuth2Context) -> Form {
 
 /// `POST /configure`.
 pub async fn configure(
-    state: web::Data<crate::startup::AppState>,
+    state: web::Data<crate::state::AppState>,
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
     let ctx = &call.context;
@@ -346,14 +346,15 @@ async fn read_submission(
             && stored.app.client_id.trim() == client_id
     });
     let client_secret = match call.value_str("client_secret") {
-        Some(secret) => Secret::new(secret),
+        Some(secret) => SecretString::from(secret),
         None if same_client => stored.app.client_secret.clone(),
-        None => Secret::default(),
+        None => SecretString::default(),
     };
     let config = settings
         .resolve(&client_id, &client_secret)
         .map_err(|mut fields| {
-            let secret_kept_before = !stored.app.client_secret.is_empty() && !same_client;
+            let secret_kept_before =
+                !stored.app.client_secret.expose_secret().is_empty() && !same_client;
             for (field, message) in &mut fields {
                 if *field == "client_secret" && secret_kept_before {
                     *message =

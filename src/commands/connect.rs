@@ -5,11 +5,11 @@ use actix_web::web;
 use serde_json::Value;
 
 use super::provider;
-use crate::apps::extract::Verified;
-use crate::apps::CallResponse;
 use crate::error::AppError;
 use crate::oauth::client;
-use crate::startup::AppState;
+use crate::state::AppState;
+use mattermost_apps::CallResponse;
+use mattermost_apps::Verified;
 
 /// `POST /connect`: a Markdown link to the plugin's connect URL.
 pub async fn connect(call: Verified) -> Result<web::Json<CallResponse>, AppError> {

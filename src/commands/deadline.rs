@@ -9,8 +9,8 @@ use actix_web::body::BoxBody;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::{web, HttpResponse};
 
-use crate::apps::CallResponse;
-use crate::startup::AppState;
+use crate::state::AppState;
+use mattermost_apps::CallResponse;
 
 /// Middleware (`wrap_fn`) running the call under the deadline.
 pub fn within_deadline<S>(

@@ -5,11 +5,11 @@
 use actix_web::web;
 
 use super::{as_acting_user, provider};
-use crate::apps::extract::Verified;
-use crate::apps::CallResponse;
 use crate::error::AppError;
 use crate::oauth::{client, ProviderConfig, StoredToken};
-use crate::startup::AppState;
+use crate::state::AppState;
+use mattermost_apps::CallResponse;
+use mattermost_apps::Verified;
 
 /// `POST /disconnect`.
 pub async fn disconnect(
@@ -75,7 +75,7 @@ fn after_revocation(
 mod tests {
     use super::*;
     use crate::oauth::{ProviderKind, ProviderSettings};
-    use crate::secret::Secret;
+    use mattermost_apps::secret::SecretString;
 
     fn config(kind: ProviderKind) -> ProviderConfig {
         ProviderSettings {
@@ -84,7 +84,7 @@ mod tests {
             token_url: "https://idp.example/token".into(),
             ..Default::default()
         }
-        .resolve("id", &Secret::new("s"))
+        .resolve("id", &SecretString::from("s"))
         .expect("resolves")
     }
 

@@ -4,8 +4,8 @@
 use actix_web::http::header::HeaderValue;
 use actix_web::{web, HttpResponse};
 
-use crate::apps::extract::Verified;
-use crate::apps::CallResponse;
+use mattermost_apps::CallResponse;
+use mattermost_apps::Verified;
 
 /// `GET /healthz`.
 pub async fn healthz() -> HttpResponse {

@@ -6,12 +6,12 @@ use actix_web::web;
 use chrono::Utc;
 
 use super::{provider, user_token};
-use crate::apps::extract::Verified;
-use crate::apps::CallResponse;
 use crate::error::AppError;
 use crate::oauth::user_token::ProviderCallError;
 use crate::oauth::{calendar, client, StoredToken};
-use crate::startup::AppState;
+use crate::state::AppState;
+use mattermost_apps::CallResponse;
+use mattermost_apps::Verified;
 
 /// `POST /info`.
 pub async fn info(

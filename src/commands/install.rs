@@ -3,8 +3,8 @@
 use actix_web::web;
 
 use super::COMMAND;
-use crate::apps::extract::Verified;
-use crate::apps::CallResponse;
+use mattermost_apps::CallResponse;
+use mattermost_apps::Verified;
 
 /// `POST /install`.
 pub async fn install(call: Verified) -> web::Json<CallResponse> {

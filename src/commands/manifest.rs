@@ -3,7 +3,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The app's icon (a 128×128 PNG).
 const ICON_PNG: &[u8] = include_bytes!("../../static/icon.png");

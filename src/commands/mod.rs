@@ -19,10 +19,11 @@ pub use configure::configure_form;
 
 use actix_web::web;
 
-use crate::apps::{AppsClient, Context, OAuth2Context, User};
 use crate::error::AppError;
 use crate::oauth::{ProviderConfig, UserToken};
-use crate::startup::AppState;
+use crate::state::AppState;
+use mattermost_apps::secret::ExposeSecret;
+use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
 
 /// The slash command: `/hello-oauth2-rs`.
 pub const COMMAND: &str = "hello-oauth2-rs";
@@ -121,12 +122,12 @@ fn as_acting_user<'a>(state: &'a AppState, ctx: &'a Context) -> Result<AppsClien
     let token = ctx
         .acting_user_access_token
         .as_ref()
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.expose_secret().is_empty())
         .ok_or(AppError::MissingContext("acting_user_access_token"))?;
     Ok(AppsClient::new(
         &state.http,
         site_url(state, ctx)?,
-        token.expose(),
+        token.expose_secret(),
     ))
 }
 
@@ -150,7 +151,7 @@ fn user_token<'a>(
     let session = ctx
         .acting_user_access_token
         .as_ref()
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.expose_secret().is_empty())
         .ok_or(AppError::MissingContext("acting_user_access_token"))?;
     Ok(UserToken::new(
         &state.refresher,

@@ -8,14 +8,15 @@ use actix_web::web;
 
 use super::configure::setting_label;
 use super::{require_admin, COMMAND};
-use crate::apps::extract::Verified;
-use crate::apps::{CallResponse, Expand, ExpandLevel, OAuth2Context};
 use crate::error::AppError;
 use crate::markdown::escape;
 use crate::oauth::discovery::{self, Discovered};
 use crate::oauth::probe::{self, Verdict};
 use crate::oauth::{ProviderConfig, ProviderError, ProviderSettings};
-use crate::startup::AppState;
+use crate::state::AppState;
+use mattermost_apps::secret::ExposeSecret;
+use mattermost_apps::Verified;
+use mattermost_apps::{CallResponse, Expand, ExpandLevel, OAuth2Context};
 
 /// Status needs the admin (required) and the stored client.
 pub const EXPAND: Expand = Expand {
@@ -56,7 +57,7 @@ pub async fn status(
             "" => "none stored".to_owned(),
             id => code(id),
         },
-        if oauth2.app.client_secret.is_empty() {
+        if oauth2.app.client_secret.expose_secret().is_empty() {
             "not stored"
         } else {
             "stored"

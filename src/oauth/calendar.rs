@@ -6,7 +6,7 @@ use url::Url;
 
 use super::client::{read_capped, transport_error, ProviderError};
 use crate::markdown::escape;
-use crate::secret::Secret;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
 
 /// The Calendar API's calendar list of the signed-in user.
 pub const GOOGLE_CALENDAR_LIST: &str =
@@ -65,14 +65,14 @@ struct GoogleErrorBody {
 pub async fn list(
     http: &reqwest::Client,
     url: &Url,
-    access_token: &Secret,
+    access_token: &SecretString,
 ) -> Result<Calendars, ProviderError> {
     let mut url = url.clone();
     url.query_pairs_mut()
         .append_pair("maxResults", &MAX_CALENDARS.to_string());
     let response = http
         .get(url)
-        .bearer_auth(access_token.expose())
+        .bearer_auth(access_token.expose_secret())
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await

@@ -20,7 +20,7 @@ use url::Url;
 use super::config::ProviderConfig;
 use super::token::StoredToken;
 use crate::markdown;
-use crate::secret::Secret;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
 
 /// The most the app reads of a provider's answer. Token and userinfo answers are a few KiB
 /// (an ID token with many claims stays well under this); anything longer is refused.
@@ -181,7 +181,9 @@ impl Identity {
 
 fn client(config: &ProviderConfig, redirect: Option<&str>) -> Result<Client, ProviderError> {
     let client = BasicClient::new(ClientId::new(config.client_id.clone()))
-        .set_client_secret(ClientSecret::new(config.client_secret.expose().to_owned()))
+        .set_client_secret(ClientSecret::new(
+            config.client_secret.expose_secret().to_owned(),
+        ))
         .set_auth_uri(AuthUrl::from_url(config.auth_url.clone()))
         .set_token_uri(TokenUrl::from_url(config.token_url.clone()));
     Ok(match redirect {
@@ -236,7 +238,7 @@ pub async fn refresh(
     config: &ProviderConfig,
     token: &StoredToken,
 ) -> Result<StoredToken, ProviderError> {
-    let refresh_token = RefreshToken::new(token.refresh_token.expose().to_owned());
+    let refresh_token = RefreshToken::new(token.refresh_token.expose_secret().to_owned());
     let response = client(config, None)?
         .exchange_refresh_token(&refresh_token)
         .request_async(&CappedHttp(http))
@@ -263,11 +265,11 @@ pub async fn revoke(
     };
     let one_revokes_all = config.kind.preset().is_some_and(|p| p.revokes_grant);
     let mut tokens = Vec::with_capacity(2);
-    if !token.refresh_token.is_empty() {
-        tokens.push((token.refresh_token.expose(), "refresh_token"));
+    if !token.refresh_token.expose_secret().is_empty() {
+        tokens.push((token.refresh_token.expose_secret(), "refresh_token"));
     }
     if tokens.is_empty() || !one_revokes_all {
-        tokens.push((token.access_token.expose(), "access_token"));
+        tokens.push((token.access_token.expose_secret(), "access_token"));
     }
     // Client authentication as the oauth2 crate does it: HTTP Basic, form-encoded parts.
     let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
@@ -276,7 +278,7 @@ pub async fn revoke(
             .post(url.clone())
             .basic_auth(
                 encode(&config.client_id),
-                Some(encode(config.client_secret.expose())),
+                Some(encode(config.client_secret.expose_secret())),
             )
             .header(reqwest::header::ACCEPT, "application/json")
             .form(&[("token", value), ("token_type_hint", hint)])
@@ -312,11 +314,11 @@ pub async fn revoke(
 pub async fn userinfo(
     http: &reqwest::Client,
     url: &Url,
-    access_token: &Secret,
+    access_token: &SecretString,
 ) -> Result<Identity, ProviderError> {
     let response = http
         .get(url.clone())
-        .bearer_auth(access_token.expose())
+        .bearer_auth(access_token.expose_secret())
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
         .await
@@ -415,7 +417,7 @@ pub(crate) async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u
 
 fn stored(
     response: &BasicTokenResponse,
-    previous_refresh: Option<&Secret>,
+    previous_refresh: Option<&SecretString>,
 ) -> Result<StoredToken, ProviderError> {
     let token_type = match response.token_type() {
         BasicTokenType::Bearer => "Bearer".to_owned(),
@@ -423,16 +425,16 @@ fn stored(
         BasicTokenType::Extension(other) => other.clone(),
     };
     let refresh_token = match (response.refresh_token(), previous_refresh) {
-        (Some(new), _) => Secret::new(new.secret().clone()),
+        (Some(new), _) => SecretString::from(new.secret().clone()),
         (None, Some(old)) => old.clone(),
-        (None, None) => Secret::default(),
+        (None, None) => SecretString::default(),
     };
     let expiry = match response.expires_in() {
         Some(lifetime) => Some(expiry_after(Utc::now(), lifetime)?),
         None => None,
     };
     Ok(StoredToken {
-        access_token: Secret::new(response.access_token().secret().clone()),
+        access_token: SecretString::from(response.access_token().secret().clone()),
         token_type,
         refresh_token,
         expiry,
@@ -505,7 +507,7 @@ mod tests {
             provider: Some(ProviderKind::Google),
             ..Default::default()
         }
-        .resolve("client-1", &Secret::new("secret-value-42"))
+        .resolve("client-1", &SecretString::from("secret-value-42"))
         .expect("google");
         let key = PkceKey::derive(&AppSecret::parse(&"k".repeat(32)).expect("secret"));
         let state = "abc.user1";

@@ -10,8 +10,8 @@ use url::Url;
 
 use super::calendar::{GOOGLE_CALENDAR_LIST, GOOGLE_CALENDAR_SCOPE};
 use super::discovery::Discovered;
-use crate::apps::OAuth2Context;
-use crate::secret::Secret;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
+use mattermost_apps::OAuth2Context;
 
 /// The providers the configure form offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,7 +221,7 @@ impl ProviderSettings {
     pub fn resolve(
         &self,
         client_id: &str,
-        client_secret: &Secret,
+        client_secret: &SecretString,
     ) -> Result<ProviderConfig, Vec<(&'static str, String)>> {
         let mut errors = Vec::new();
         let kind = self.provider.unwrap_or(ProviderKind::Google);
@@ -301,7 +301,7 @@ impl ProviderSettings {
         if client_id.trim().is_empty() {
             errors.push(("client_id", "required".to_owned()));
         }
-        if client_secret.is_empty() {
+        if client_secret.expose_secret().is_empty() {
             errors.push(("client_secret", "required".to_owned()));
         }
         match (auth_url, token_url) {
@@ -332,7 +332,7 @@ pub struct ProviderConfig {
     /// Client ID.
     pub client_id: String,
     /// Client secret.
-    pub client_secret: Secret,
+    pub client_secret: SecretString,
     /// Authorize endpoint.
     pub auth_url: Url,
     /// Token endpoint.
@@ -402,8 +402,8 @@ fn is_loopback(host: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn secret() -> Secret {
-        Secret::new("s")
+    fn secret() -> SecretString {
+        SecretString::from("s")
     }
 
     #[test]
@@ -434,7 +434,7 @@ mod tests {
             ..Default::default()
         };
         let errors = settings
-            .resolve("", &Secret::default())
+            .resolve("", &SecretString::default())
             .expect_err("incomplete");
         let fields: Vec<_> = errors.iter().map(|(f, _)| *f).collect();
         assert_eq!(

@@ -23,7 +23,7 @@ pub struct PkceKey(hmac::Key);
 impl PkceKey {
     /// Derives the PKCE key from the app secret.
     pub fn derive(secret: &AppSecret) -> Self {
-        let root = hmac::Key::new(hmac::HMAC_SHA256, secret.expose().as_bytes());
+        let root = hmac::Key::new(hmac::HMAC_SHA256, secret.expose_secret().as_bytes());
         let derived = hmac::sign(&root, LABEL);
         Self(hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()))
     }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::client::{read_capped, transport_error, ProviderError};
 use super::config::ProviderConfig;
+use mattermost_apps::secret::ExposeSecret;
 
 /// What the token endpoint made of the made-up code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +46,7 @@ pub async fn probe_token_endpoint(
         .post(config.token_url.clone())
         .basic_auth(
             encode(&config.client_id),
-            Some(encode(config.client_secret.expose())),
+            Some(encode(config.client_secret.expose_secret())),
         )
         .header(reqwest::header::ACCEPT, "application/json")
         .form(&[

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use futures::future::{BoxFuture, FutureExt, Shared};
+use mattermost_apps::secret::ExposeSecret;
 use ring::digest;
 
 use super::client::ProviderError;
@@ -78,7 +79,7 @@ impl Refresher {
     where
         F: std::future::Future<Output = Outcome> + Send + 'static,
     {
-        let replaces = digest::digest(&digest::SHA256, old.access_token.expose().as_bytes());
+        let replaces = digest::digest(&digest::SHA256, old.access_token.expose_secret().as_bytes());
         let running = {
             let mut flights = lock(&self.flights);
             let now = Instant::now();
@@ -162,15 +163,15 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use mattermost_apps::secret::{ExposeSecret, SecretString};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
     fn token(access: &str) -> StoredToken {
         StoredToken {
-            access_token: Secret::new(access),
+            access_token: SecretString::from(access),
             token_type: "Bearer".into(),
-            refresh_token: Secret::new("rt"),
+            refresh_token: SecretString::from("rt"),
             expiry: None,
         }
     }
@@ -195,7 +196,10 @@ mod tests {
         }
         for task in tasks {
             let outcome = task.await.expect("task");
-            assert_eq!(outcome.expect("refreshed").access_token.expose(), "new");
+            assert_eq!(
+                outcome.expect("refreshed").access_token.expose_secret(),
+                "new"
+            );
         }
         assert_eq!(runs.load(Ordering::SeqCst), 1);
 
@@ -203,11 +207,11 @@ mod tests {
         let late = refresher
             .refresh("u1", &token("old"), async { Ok(token("other")) })
             .await;
-        assert_eq!(late.expect("shared").access_token.expose(), "new");
+        assert_eq!(late.expect("shared").access_token.expose_secret(), "new");
         let second = refresher
             .refresh("u2", &token("old"), async { Ok(token("u2-new")) })
             .await;
-        assert_eq!(second.expect("own").access_token.expose(), "u2-new");
+        assert_eq!(second.expect("own").access_token.expose_secret(), "u2-new");
         assert_eq!(refresher.len(), 2);
     }
 
@@ -237,7 +241,10 @@ mod tests {
         let late = refresher
             .refresh("u1", &token("old"), async { Ok(token("other")) })
             .await;
-        assert_eq!(late.expect("remembered").access_token.expose(), "new");
+        assert_eq!(
+            late.expect("remembered").access_token.expose_secret(),
+            "new"
+        );
     }
 
     #[tokio::test]
@@ -248,12 +255,18 @@ mod tests {
                 Err(RefreshError::Provider(ProviderError::Timeout))
             })
             .await;
-        assert_eq!(failed, Err(RefreshError::Provider(ProviderError::Timeout)));
+        assert!(
+            matches!(failed, Err(RefreshError::Provider(ProviderError::Timeout))),
+            "{failed:?}"
+        );
         assert!(refresher.is_empty(), "no entry is left behind");
         let again = refresher
             .refresh("u1", &token("a"), async { Ok(token("b")) })
             .await;
-        assert_eq!(again.expect("tried again").access_token.expose(), "b");
+        assert_eq!(
+            again.expect("tried again").access_token.expose_secret(),
+            "b"
+        );
     }
 
     #[tokio::test]
@@ -262,10 +275,10 @@ mod tests {
         let first = refresher
             .refresh("u1", &token("a"), async { Ok(token("b")) })
             .await;
-        assert_eq!(first.expect("first").access_token.expose(), "b");
+        assert_eq!(first.expect("first").access_token.expose_secret(), "b");
         let second = refresher
             .refresh("u1", &token("b"), async { Ok(token("c")) })
             .await;
-        assert_eq!(second.expect("second").access_token.expose(), "c");
+        assert_eq!(second.expect("second").access_token.expose_secret(), "c");
     }
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::secret::Secret;
+use mattermost_apps::secret::{self, ExposeSecret, SecretString};
 
 /// Go's zero `time.Time`, which the Go driver writes for "no expiry".
 pub const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -14,16 +14,21 @@ pub const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 pub const REFRESH_MARGIN: Duration = Duration::seconds(60);
 
 /// A remote OAuth2 token.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredToken {
     /// The bearer token.
-    pub access_token: Secret,
+    #[serde(serialize_with = "secret::serialize")]
+    pub access_token: SecretString,
     /// Usually `Bearer`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub token_type: String,
     /// The refresh token, when the provider issued one.
-    #[serde(default, skip_serializing_if = "Secret::is_empty")]
-    pub refresh_token: Secret,
+    #[serde(
+        default,
+        serialize_with = "secret::serialize",
+        skip_serializing_if = "secret::is_empty"
+    )]
+    pub refresh_token: SecretString,
     /// When the access token expires; `None` is unknown (Go's zero time on the wire).
     #[serde(
         default,
@@ -43,7 +48,7 @@ impl StoredToken {
     /// Reads the token from `context.oauth2.user`; `None` when it is not a token.
     pub fn from_context(value: &serde_json::Value) -> Option<Self> {
         let token = Self::deserialize(value).ok()?;
-        (!token.access_token.is_empty()).then_some(token)
+        (!token.access_token.expose_secret().is_empty()).then_some(token)
     }
 }
 
@@ -131,9 +136,9 @@ mod tests {
     fn refresh_is_due_near_expiry() {
         let now = Utc::now();
         let token = |secs| StoredToken {
-            access_token: Secret::new("a"),
+            access_token: SecretString::from("a"),
             token_type: String::new(),
-            refresh_token: Secret::default(),
+            refresh_token: SecretString::default(),
             expiry: Some(now + Duration::seconds(secs)),
         };
         assert!(token(-5).needs_refresh(now));

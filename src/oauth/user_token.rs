@@ -11,8 +11,8 @@ use super::client::{self, ProviderError};
 use super::config::ProviderConfig;
 use super::refresh::{RefreshError, Refresher};
 use super::token::StoredToken;
-use crate::apps::AppsClient;
-use crate::secret::Secret;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
+use mattermost_apps::AppsClient;
 
 /// The acting user's token and where it is stored. The parts a refresh needs are owned, so
 /// the refresh task can outlive the call that started it.
@@ -22,7 +22,7 @@ pub struct UserToken<'a> {
     config: ProviderConfig,
     user_id: String,
     site_url: String,
-    session: Secret,
+    session: SecretString,
 }
 
 /// A provider call's answer, and the token it was made with.
@@ -56,7 +56,7 @@ impl<'a> UserToken<'a> {
         config: &ProviderConfig,
         user_id: &str,
         site_url: &str,
-        session: &Secret,
+        session: &SecretString,
     ) -> Self {
         Self {
             refresher,
@@ -82,7 +82,8 @@ impl<'a> UserToken<'a> {
     {
         let (token, refreshed) = self.fresh(token).await.map_err(ProviderCallError::Token)?;
         match request(token.clone()).await {
-            Err(ProviderError::TokenRejected) if !refreshed && !token.refresh_token.is_empty() => {}
+            Err(ProviderError::TokenRejected)
+                if !refreshed && !token.refresh_token.expose_secret().is_empty() => {}
             Err(ProviderError::TokenRejected) => {
                 return Err(ProviderCallError::Token(self.dead(&token).await))
             }
@@ -127,7 +128,7 @@ impl<'a> UserToken<'a> {
     /// Refreshes `old` once for this user, however many calls ask at the same time, and
     /// stores the result.
     async fn refresh(&self, old: &StoredToken) -> Result<StoredToken, RefreshError> {
-        if old.refresh_token.is_empty() {
+        if old.refresh_token.expose_secret().is_empty() {
             clear_unless_replaced(&self.mattermost(), old).await;
             return Err(RefreshError::Dead(format!(
                 "Your token has expired, and {} issued no refresh token to renew it.",
@@ -155,7 +156,7 @@ impl<'a> UserToken<'a> {
     }
 
     fn mattermost(&self) -> AppsClient<'_> {
-        AppsClient::new(&self.http, &self.site_url, self.session.expose())
+        AppsClient::new(&self.http, &self.site_url, self.session.expose_secret())
     }
 }
 
@@ -170,13 +171,15 @@ async fn refresh_and_store(
     http: reqwest::Client,
     config: ProviderConfig,
     site_url: String,
-    session: Secret,
+    session: SecretString,
     user_id: String,
     old: StoredToken,
 ) -> Result<StoredToken, RefreshError> {
-    let mattermost = AppsClient::new(&http, &site_url, session.expose());
+    let mattermost = AppsClient::new(&http, &site_url, session.expose_secret());
     let old = match mattermost.get_oauth2_user::<StoredToken>().await {
-        Ok(Some(current)) if current.access_token != old.access_token => {
+        Ok(Some(current))
+            if current.access_token.expose_secret() != old.access_token.expose_secret() =>
+        {
             if !current.needs_refresh(Utc::now()) {
                 return Ok(current);
             }
@@ -213,7 +216,7 @@ pub async fn clear_unless_replaced(
     dead: &StoredToken,
 ) -> Option<StoredToken> {
     if let Ok(Some(current)) = mattermost.get_oauth2_user::<StoredToken>().await {
-        if current.access_token != dead.access_token {
+        if current.access_token.expose_secret() != dead.access_token.expose_secret() {
             return Some(current);
         }
     }

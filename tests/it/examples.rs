@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
-use hello_oauth2_rs::apps::jwt::Claims;
-use hello_oauth2_rs::apps::{Binding, CallRequest, CallResponse, Manifest, OAuth2App};
 use hello_oauth2_rs::oauth::StoredToken;
+use mattermost_apps::jwt::Claims;
+use mattermost_apps::{Binding, CallRequest, CallResponse, Manifest, OAuth2App};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;

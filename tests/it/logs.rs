@@ -106,3 +106,32 @@ async fn no_secret_reaches_the_log() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_secret_is_printed_once_and_never_again() {
+    let dir = std::env::temp_dir().join(format!("secret-once-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let path = dir.join("app-secret");
+    let _ = std::fs::remove_file(&path);
+
+    let first = AppProcess::spawn_with_secret_file(&path).await.stop().await;
+    let secret = std::fs::read_to_string(&path).expect("the secret file was written");
+    let secret = secret.trim();
+    assert_eq!(secret.len(), 64, "a generated secret");
+    assert!(
+        first.contains(secret),
+        "the first start prints it for the admin:\n{first}"
+    );
+
+    let second = AppProcess::spawn_with_secret_file(&path).await.stop().await;
+    assert!(
+        !second.contains(secret),
+        "a later start must not print the secret again:\n{}",
+        second.replace(secret, "<SECRET>")
+    );
+    assert!(
+        second.contains(&path.display().to_string()),
+        "it says where the secret is:\n{second}"
+    );
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

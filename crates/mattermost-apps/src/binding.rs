@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::call::Call;
-use super::form::Form;
+use crate::call::Call;
+use crate::form::Form;
 
 /// Top-level locations a bindings response may group under.
 pub mod location {

@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::oauth2::OAuth2App;
+use crate::oauth2::OAuth2App;
 
 /// Path of the Apps REST API under the Mattermost site URL.
 pub const API_PATH: &str = "/plugins/com.mattermost.apps/api/v1";

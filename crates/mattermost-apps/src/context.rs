@@ -2,17 +2,18 @@
 //! every call; only what the call's expand asked for is filled in.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::call::CallRequest;
-use super::oauth2::OAuth2App;
-use crate::secret::Secret;
+use crate::oauth2::OAuth2App;
+use crate::secret::{self, Redacted, SecretString};
 
-/// The context of a call.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// The context of a call. `Debug` hides the app record (it holds the webhook secret) and
+/// the stored OAuth2 token; the session tokens and the client secret are secret strings.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct Context {
     /// Always sent, always `""`: the plugin blanks it.
     #[serde(default)]
@@ -39,8 +40,12 @@ pub struct Context {
     #[serde(default)]
     pub bot_user_id: String,
     /// The bot's session token, only when the app has `act_as_bot`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bot_access_token: Option<Secret>,
+    #[serde(
+        default,
+        serialize_with = "secret::serialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bot_access_token: Option<SecretString>,
     /// The app record, when expanded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app: Option<Value>,
@@ -49,8 +54,12 @@ pub struct Context {
     pub acting_user: Option<User>,
     /// A session token for the acting user, when expanded (`act_as_user`). Good for this
     /// request only: the plugin rotates it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acting_user_access_token: Option<Secret>,
+    #[serde(
+        default,
+        serialize_with = "secret::serialize_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub acting_user_access_token: Option<SecretString>,
     /// The acting user's locale, when expanded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
@@ -80,89 +89,45 @@ pub struct Context {
     pub oauth2: OAuth2Context,
 }
 
-/// What the call extractor needs from a context type a handler may choose: the acting user,
-/// so the JWT check can compare users, and how to read a call body.
+impl fmt::Debug for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("app_id", &self.app_id)
+            .field("subject", &self.subject)
+            .field("user_agent", &self.user_agent)
+            .field("track_as_submit", &self.track_as_submit)
+            .field("mattermost_site_url", &self.mattermost_site_url)
+            .field("developer_mode", &self.developer_mode)
+            .field("app_path", &self.app_path)
+            .field("bot_user_id", &self.bot_user_id)
+            .field("bot_access_token", &self.bot_access_token)
+            .field("app", &self.app.as_ref().map(|_| Redacted))
+            .field("acting_user", &self.acting_user)
+            .field("acting_user_access_token", &self.acting_user_access_token)
+            .field("locale", &self.locale)
+            .field("channel", &self.channel)
+            .field("channel_member", &self.channel_member)
+            .field("team", &self.team)
+            .field("team_member", &self.team_member)
+            .field("post", &self.post)
+            .field("root_post", &self.root_post)
+            .field("user", &self.user)
+            .field("oauth2", &self.oauth2)
+            .finish()
+    }
+}
+
+/// A context type a handler may choose instead of [`Context`], to read only the parts it
+/// needs (e.g. a bindings handler that needs the acting user's roles alone). The call
+/// extractor needs its acting user, so the JWT check can compare users.
 pub trait CallContext: DeserializeOwned + Default + 'static {
     /// The expanded acting user's ID, if the context has one.
     fn acting_user_id(&self) -> Option<&str>;
-
-    /// Reads a call body: `serde_json::from_slice`, unless a hot path brings a faster reader
-    /// (which must accept the same bodies, with the same result).
-    fn parse_call(body: &[u8]) -> serde_json::Result<CallRequest<Self>> {
-        serde_json::from_slice(body)
-    }
 }
 
 impl CallContext for Context {
     fn acting_user_id(&self) -> Option<&str> {
         self.acting_user.as_ref().map(|u| u.id.as_str())
-    }
-}
-
-/// A slim context for hot paths that only need to know who acts and what token is stored
-/// for them, such as bindings: deserialising it skips everything else in the context (the
-/// user's other fields, the site and bot data, the OAuth2 client settings) instead of
-/// allocating it. Use it as `Verified<SlimContext>`; `T` is how to read the stored token
-/// (any JSON by default; an app can pick a type that reads only what it needs).
-///
-/// For any context that parses as a [`Context`], the fields here hold the same values as
-/// there. It is more lenient: a malformed part it skips is not an error.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(bound = "T: Deserialize<'de>")]
-pub struct SlimContext<T = Value> {
-    /// The acting user's ID and roles, when expanded.
-    #[serde(default)]
-    pub acting_user: Option<UserRoles>,
-    /// Only `context.oauth2.user`.
-    #[serde(default)]
-    pub oauth2: OAuth2User<T>,
-}
-
-// By hand: the derive would ask for `T: Default`, which `Option<T>` does not need.
-impl<T> Default for SlimContext<T> {
-    fn default() -> Self {
-        Self {
-            acting_user: None,
-            oauth2: OAuth2User::default(),
-        }
-    }
-}
-
-impl<T: DeserializeOwned + 'static> CallContext for SlimContext<T> {
-    fn acting_user_id(&self) -> Option<&str> {
-        self.acting_user.as_ref().map(|u| u.id.as_str())
-    }
-}
-
-/// A [`User`]'s ID and roles, and nothing else.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-pub struct UserRoles {
-    /// 26-character user ID.
-    pub id: String,
-    /// Space-separated role names.
-    #[serde(default)]
-    pub roles: String,
-}
-
-impl UserRoles {
-    /// True when the user has the `system_admin` role.
-    pub fn is_system_admin(&self) -> bool {
-        has_role(&self.roles, "system_admin")
-    }
-}
-
-/// [`OAuth2Context::user`] alone.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(bound = "T: Deserialize<'de>")]
-pub struct OAuth2User<T = Value> {
-    /// The acting user's token as stored with `/oauth2/user`, when expanded and present.
-    #[serde(default = "Option::default")]
-    pub user: Option<T>,
-}
-
-impl<T> Default for OAuth2User<T> {
-    fn default() -> Self {
-        Self { user: None }
     }
 }
 
@@ -231,7 +196,8 @@ pub fn has_role(roles: &str, role: &str) -> bool {
 /// `context.oauth2`: the remote OAuth2 client as last stored by the app (its keys inline,
 /// as Go embeds `OAuth2App`), the plugin's connect/complete URLs, and the acting user's
 /// stored token. The client secret comes with every call that expands `oauth2_app`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// `Debug` hides the stored token.
+#[derive(Clone, Default, Serialize, Deserialize)]
 pub struct OAuth2Context {
     /// As stored with `/oauth2/app` (`remote_root_url`, `client_id`, `client_secret`, `data`).
     #[serde(flatten)]
@@ -245,6 +211,17 @@ pub struct OAuth2Context {
     /// The acting user's token as stored with `/oauth2/user`, when expanded and present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<Value>,
+}
+
+impl fmt::Debug for OAuth2Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth2Context")
+            .field("app", &self.app)
+            .field("connect_url", &self.connect_url)
+            .field("complete_url", &self.complete_url)
+            .field("user", &self.user.as_ref().map(|_| Redacted))
+            .finish()
+    }
 }
 
 #[cfg(test)]

@@ -1,17 +1,21 @@
 //! Verifying `Mattermost-App-Authorization: Bearer <JWT>`, which the plugin adds to every
 //! call when the manifest says `use_jwt`: HS256 under the secret typed at install, with
 //! `exp` (issue time + 15 minutes) and, when the acting user was expanded, `acting_user_id`.
+//! Verification is the `jsonwebtoken` crate's, restricted to HS256 with `exp` required.
 //!
-//! Only HS256 is accepted, so verification is short enough to do directly with `ring`
-//! (constant-time HMAC check, key prepared once), instead of a general JWT library that
-//! prepares the key and decodes the claims twice on every call: this runs on every call,
-//! `/bindings` included. The tests sign with the `jsonwebtoken` crate, so this is checked
-//! against an independent implementation.
+//! ```
+//! use mattermost_apps::jwt::{check_acting_user, JwtError, JwtVerifier};
+//!
+//! let verifier = JwtVerifier::new(b"the secret typed at install, 32+ bytes");
+//! assert_eq!(verifier.verify_header(None), Err(JwtError::Missing));
+//! assert_eq!(
+//!     verifier.verify_header(Some("Bearer not.a.jwt")),
+//!     Err(JwtError::Malformed)
+//! );
+//! ```
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use ring::hmac;
-use serde::de::DeserializeOwned;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::{Deserialize, Serialize};
 
 /// The header that carries the token.
@@ -53,25 +57,26 @@ pub enum JwtError {
     UserMismatch,
 }
 
-/// Checks tokens against the app secret.
+/// Checks tokens against the app secret. Build it once and share it.
 pub struct JwtVerifier {
-    key: hmac::Key,
+    key: DecodingKey,
+    validation: Validation,
 }
 
 /// Clock skew tolerated on `exp`, in seconds.
 const LEEWAY: u64 = 30;
 
-/// The one header field that matters.
-#[derive(Deserialize)]
-struct JoseHeader {
-    alg: String,
-}
-
 impl JwtVerifier {
     /// A verifier for tokens signed with `secret` (raw bytes, as the admin typed it).
     pub fn new(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp"]);
+        validation.leeway = LEEWAY;
+        // The plugin sends no audience; without this a token that had one would be refused.
+        validation.validate_aud = false;
         Self {
-            key: hmac::Key::new(hmac::HMAC_SHA256, secret),
+            key: DecodingKey::from_secret(secret),
+            validation,
         }
     }
 
@@ -85,37 +90,18 @@ impl JwtVerifier {
         self.verify(token)
     }
 
-    /// Verifies a bare token: three base64url parts, `alg` HS256, the signature over the
-    /// first two, then `exp` (required) not in the past.
+    /// Verifies a bare token: `alg` HS256, the signature, then `exp` (required) not in the
+    /// past.
     pub fn verify(&self, token: &str) -> Result<Claims, JwtError> {
-        let (signed, signature) = token.rsplit_once('.').ok_or(JwtError::Malformed)?;
-        let (header, payload) = signed.split_once('.').ok_or(JwtError::Malformed)?;
-        let header: JoseHeader = decode_part(header)?;
-        if header.alg != "HS256" {
-            return Err(JwtError::WrongAlgorithm);
-        }
-        let signature = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| JwtError::Malformed)?;
-        hmac::verify(&self.key, signed.as_bytes(), &signature)
-            .map_err(|_| JwtError::BadSignature)?;
-        let claims: Claims = decode_part(payload)?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        if claims.exp.saturating_add(LEEWAY) < now {
-            return Err(JwtError::Expired);
-        }
-        Ok(claims)
+        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|err| match err.kind() {
+                ErrorKind::ExpiredSignature => JwtError::Expired,
+                ErrorKind::InvalidSignature => JwtError::BadSignature,
+                ErrorKind::InvalidAlgorithm => JwtError::WrongAlgorithm,
+                _ => JwtError::Malformed,
+            })
     }
-}
-
-/// Decodes one base64url JSON part of a token.
-fn decode_part<T: DeserializeOwned>(part: &str) -> Result<T, JwtError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| JwtError::Malformed)?;
-    serde_json::from_slice(&bytes).map_err(|_| JwtError::Malformed)
 }
 
 /// Checks the token's `acting_user_id` against the context's acting user: when the context
@@ -131,7 +117,7 @@ pub fn check_acting_user(claims: &Claims, context_user: Option<&str>) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+    use jsonwebtoken::{encode, EncodingKey, Header};
 
     const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
@@ -192,6 +178,35 @@ mod tests {
             v.verify_header(Some("Bearer not.a.jwt")),
             Err(JwtError::Malformed)
         );
+        // An unsigned token ("alg": "none") with valid claims.
+        let unsigned = format!(
+            "eyJhbGciOiJub25lIn0.{}.",
+            encode(
+                &Header::new(Algorithm::HS256),
+                &Claims {
+                    exp: u64::MAX / 2,
+                    acting_user_id: None
+                },
+                &EncodingKey::from_secret(SECRET),
+            )
+            .expect("sign")
+            .split('.')
+            .nth(1)
+            .expect("claims part")
+        );
+        assert_eq!(v.verify(&unsigned), Err(JwtError::Malformed));
+    }
+
+    #[test]
+    fn a_token_without_exp_is_refused() {
+        let v = JwtVerifier::new(SECRET);
+        let t = encode(
+            &Header::new(Algorithm::HS256),
+            &serde_json::json!({"acting_user_id": "u1"}),
+            &EncodingKey::from_secret(SECRET),
+        )
+        .expect("sign");
+        assert_eq!(v.verify(&t), Err(JwtError::Malformed));
     }
 
     #[test]

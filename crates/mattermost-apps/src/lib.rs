@@ -1,25 +1,45 @@
-//! The Mattermost Apps Framework protocol, as typed Rust: reusable by any Rust app, with no
-//! behaviour of this one. One file per protocol noun; JSON names exactly as upstream.
+#![warn(missing_docs)]
+// The README's example app needs the `actix` feature.
+#![cfg_attr(feature = "actix", doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(feature = "actix"),
+    doc = "The Mattermost Apps Framework protocol as typed Rust (see the README)."
+)]
+//!
+//! ## Modules
+//!
+//! One module per protocol noun; the main types are re-exported at the top.
 
 pub mod binding;
 pub mod call;
-pub mod client;
+pub mod call_request;
+pub mod call_response;
 pub mod context;
 pub mod expand;
-pub mod extract;
+pub mod field;
 pub mod form;
 pub mod jwt;
 pub mod manifest;
 pub mod oauth2;
-pub mod response;
 pub mod secret;
 
+#[cfg(feature = "actix")]
+pub mod actix;
+#[cfg(feature = "client")]
+pub mod client;
+
+#[cfg(feature = "actix")]
+pub use actix::Verified;
 pub use binding::Binding;
-pub use call::{Call, CallRequest};
+pub use call::Call;
+pub use call_request::CallRequest;
+pub use call_response::{CallResponse, ResponseType};
+#[cfg(feature = "client")]
 pub use client::AppsClient;
 pub use context::{Context, OAuth2Context, User};
 pub use expand::{Expand, ExpandLevel};
-pub use form::{Field, FieldType, Form, SelectOption, TextSubtype};
+pub use field::{Field, FieldType, SelectOption, TextSubtype};
+pub use form::Form;
+pub use jwt::{Claims, JwtVerifier};
 pub use manifest::Manifest;
 pub use oauth2::OAuth2App;
-pub use response::{CallResponse, ResponseType};

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::call::Call;
+use crate::call::Call;
 
 /// Permissions an app may request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,8 +174,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_served_manifest_is_valid() {
-        let text = include_str!("../../../manifest.json");
+    fn the_example_manifest_is_valid() {
+        let text = include_str!("../tests/fixtures/manifest.json");
         let manifest: Manifest = serde_json::from_str(text).expect("parse");
         assert_eq!(manifest.validate(), Ok(()));
     }

@@ -37,17 +37,35 @@ impl AppProcess {
     pub async fn spawn(root_url: Option<&str>, secret: &str, rust_log: &str) -> Self {
         let port = free_port();
         let listen_url = format!("http://127.0.0.1:{port}");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hello-oauth2-rs"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hello-oauth2-rs"));
+        command
             .env_clear()
-            .env("APP_LISTEN", format!("127.0.0.1:{port}"))
             .env("APP_ROOT_URL", root_url.unwrap_or(&listen_url))
             .env("APP_SECRET", secret)
             .env(
                 "APP_SECRET_FILE",
                 "/nonexistent/not-used-when-APP_SECRET-is-set",
             )
+            .env("RUST_LOG", rust_log);
+        Self::start(command, port).await
+    }
+
+    /// Starts the binary without `APP_SECRET`, keeping its secret in `secret_file`.
+    pub async fn spawn_with_secret_file(secret_file: &std::path::Path) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_hello-oauth2-rs"));
+        command
+            .env_clear()
+            .env("APP_SECRET_FILE", secret_file)
+            .env("RUST_LOG", "info");
+        Self::start(command, free_port()).await
+    }
+
+    /// Starts `command` listening on `port` and waits until it listens.
+    async fn start(mut command: Command, port: u16) -> Self {
+        let listen_url = format!("http://127.0.0.1:{port}");
+        let mut child = command
+            .env("APP_LISTEN", format!("127.0.0.1:{port}"))
             .env("APP_HTTP_TIMEOUT", "2")
-            .env("RUST_LOG", rust_log)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -15,10 +15,10 @@ use actix_web::web::{Bytes, BytesMut};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use futures::StreamExt;
 
-use super::call::CallRequest;
-use super::context::{CallContext, Context};
-use super::jwt::{self, Claims, JwtError, JwtVerifier};
-use super::response::CallResponse;
+use crate::call_request::CallRequest;
+use crate::call_response::CallResponse;
+use crate::context::{CallContext, Context};
+use crate::jwt::{self, Claims, JwtError, JwtVerifier};
 
 /// The largest call body accepted (1 MiB).
 pub const MAX_CALL_BODY: usize = 1 << 20;
@@ -107,7 +107,7 @@ where
         let payload = payload.take();
         Box::pin(async move {
             let bytes = read_body(payload, declared).await?;
-            let request = C::parse_call(&bytes).map_err(|err| {
+            let request: CallRequest<C> = serde_json::from_slice(&bytes).map_err(|err| {
                 Rejection::BadJson(format!(
                     "{:?} error at line {}, column {}",
                     err.classify(),

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::call::Call;
-use super::form::Form;
+use crate::call::Call;
+use crate::form::Form;
 
 /// The kind of response. An empty or missing type means `ok`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +80,24 @@ impl CallResponse {
     }
 
     /// `error` with per-field messages, shown next to the fields of a modal.
+    ///
+    /// ```
+    /// use mattermost_apps::CallResponse;
+    ///
+    /// let response = CallResponse::field_errors(
+    ///     "Check the highlighted fields.",
+    ///     [("client_id", "required".to_owned())],
+    /// );
+    /// assert_eq!(
+    ///     serde_json::to_value(&response)?,
+    ///     serde_json::json!({
+    ///         "type": "error",
+    ///         "text": "Check the highlighted fields.",
+    ///         "data": {"errors": {"client_id": "required"}}
+    ///     })
+    /// );
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
     pub fn field_errors<'a>(
         text: impl Into<String>,
         errors: impl IntoIterator<Item = (&'a str, String)>,

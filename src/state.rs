@@ -1,0 +1,66 @@
+//! [`AppState`]: what every handler shares, built once from the settings.
+
+use actix_web::web;
+use anyhow::Context as _;
+use mattermost_apps::manifest::{HttpDeploy, Manifest};
+
+use crate::oauth::{PkceKey, Refresher};
+use crate::settings::Settings;
+
+/// The manifest template, from the top-level `manifest.json`.
+const MANIFEST: &str = include_str!("../manifest.json");
+
+/// State shared by every handler; built once at startup.
+pub struct AppState {
+    /// The one HTTP client for Mattermost and the provider (pooled, timeouts, no redirects).
+    pub http: reqwest::Client,
+    /// Derives PKCE verifiers from the OAuth2 state.
+    pub pkce: PkceKey,
+    /// One refresh per user at a time.
+    pub refresher: Refresher,
+    /// The most a call may take before it answers "the provider is slow".
+    pub call_deadline: std::time::Duration,
+    /// `MATTERMOST_SITE_URL`, trailing `/` trimmed.
+    pub site_url_override: Option<String>,
+    /// The manifest served at `/manifest.json`, serialised once.
+    pub manifest: web::Bytes,
+}
+
+impl AppState {
+    /// Builds the state from the settings.
+    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.http_timeout.min(std::time::Duration::from_secs(5)))
+            .timeout(settings.http_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("hello-oauth2-rs/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("cannot build the HTTP client")?;
+        Ok(Self {
+            http,
+            pkce: PkceKey::derive(&settings.secret),
+            refresher: Refresher::default(),
+            call_deadline: settings.call_deadline,
+            site_url_override: settings
+                .mattermost_site_url
+                .as_ref()
+                .map(|u| u.as_str().trim_end_matches('/').to_owned()),
+            manifest: manifest_json(settings)?.into(),
+        })
+    }
+}
+
+/// The manifest with `http.root_url` and `use_jwt` filled in from the settings, checked
+/// with the plugin's rules.
+pub fn manifest_json(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    let mut manifest: Manifest =
+        serde_json::from_str(MANIFEST).context("manifest.json is not a manifest")?;
+    manifest.http = Some(HttpDeploy {
+        root_url: settings.root_url_str().to_owned(),
+        use_jwt: true,
+    });
+    manifest
+        .validate()
+        .map_err(|problems| anyhow::anyhow!("the manifest is invalid: {}", problems.join("; ")))?;
+    Ok(serde_json::to_vec(&manifest)?)
+}
