@@ -32,11 +32,12 @@ WORKDIR /build
 #    Cargo.lock do not change, so editing src/ does not rebuild every dependency.
 #    The workspace is the app (src/lib.rs, src/main.rs) and the protocol
 #    library crates/mattermost-apps (its src/lib.rs). Cargo refuses a manifest
-#    whose declared [[bench]] files are missing, so benches/ comes along (it is
-#    small and rarely changes; it is not built here).
+#    whose declared [[bench]] or [[test]] files are missing, so benches/ and
+#    the library's tests/ come along (small, rarely changed, not built here).
 COPY Cargo.toml Cargo.lock ./
 COPY crates/mattermost-apps/Cargo.toml ./crates/mattermost-apps/Cargo.toml
 COPY benches ./benches
+COPY crates/mattermost-apps/tests ./crates/mattermost-apps/tests
 RUN mkdir src crates/mattermost-apps/src \
  && echo 'fn main() {}' > src/main.rs \
  && : > src/lib.rs \
