@@ -4,9 +4,9 @@
 use serde::Deserialize;
 use url::Url;
 
-use super::client::{read_capped, transport_error, ProviderError};
+use super::client::{get_as_user, ProviderError};
 use crate::markdown::escape;
-use mattermost_apps::secret::{ExposeSecret, SecretString};
+use mattermost_apps::secret::SecretString;
 
 /// The Calendar API's calendar list of the signed-in user.
 pub const GOOGLE_CALENDAR_LIST: &str =
@@ -49,19 +49,8 @@ struct Page {
     next_page_token: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct GoogleError {
-    error: GoogleErrorBody,
-}
-
-#[derive(Deserialize)]
-struct GoogleErrorBody {
-    #[serde(default)]
-    message: String,
-}
-
-/// Reads the first page of the user's calendars. HTTP 401 is [`ProviderError::TokenRejected`]
-/// (as at userinfo); any other failure says what Google said.
+/// Reads the first page of the user's calendars, with userinfo's error handling
+/// ([`get_as_user`]).
 pub async fn list(
     http: &reqwest::Client,
     url: &Url,
@@ -70,36 +59,7 @@ pub async fn list(
     let mut url = url.clone();
     url.query_pairs_mut()
         .append_pair("maxResults", &MAX_CALENDARS.to_string());
-    let response = http
-        .get(url)
-        .bearer_auth(access_token.expose_secret())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|err| transport_error(&err))?;
-    let status = response.status();
-    if status == reqwest::StatusCode::UNAUTHORIZED {
-        return Err(ProviderError::TokenRejected);
-    }
-    let body = read_capped(response).await?;
-    let message = || {
-        serde_json::from_slice::<GoogleError>(&body)
-            .ok()
-            .map(|e| e.error.message.chars().take(300).collect::<String>())
-    };
-    // A missing scope or an API not enabled: a refusal of this request, not of the token.
-    if status == reqwest::StatusCode::FORBIDDEN {
-        return Err(ProviderError::Forbidden(message()));
-    }
-    if !status.is_success() {
-        let said = message()
-            .map(|m| format!(": {}", escape(&m, 300)))
-            .unwrap_or_default();
-        return Err(ProviderError::BadResponse(format!(
-            "HTTP {} from the calendar list{said}",
-            status.as_u16()
-        )));
-    }
+    let body = get_as_user(http, url, access_token, "the calendar list").await?;
     let page: Page = serde_json::from_slice(&body)
         .map_err(|_| ProviderError::BadResponse("the calendar list is not JSON".into()))?;
     let more = page.items.len() > MAX_CALENDARS || page.next_page_token.is_some();

@@ -309,15 +309,29 @@ pub async fn revoke(
     Ok(true)
 }
 
-/// Reads who the token belongs to. Only a 401 means the token is dead; a 403 is a refusal
-/// of this request (scope, rate limit) and is reported as it is.
+/// Reads who the token belongs to.
 pub async fn userinfo(
     http: &reqwest::Client,
     url: &Url,
     access_token: &SecretString,
 ) -> Result<Identity, ProviderError> {
+    let body = get_as_user(http, url.clone(), access_token, "userinfo").await?;
+    let doc: Value = serde_json::from_slice(&body)
+        .map_err(|_| ProviderError::BadResponse("userinfo is not JSON".into()))?;
+    Ok(Identity::from_userinfo(&doc))
+}
+
+/// GETs one of the provider's APIs with the user's token and returns the (capped) body of a
+/// success. Only a 401 means the token is dead; a 403 is a refusal of this request (scope,
+/// rate limit, API not enabled) and is reported as it is; any other failure names `what`.
+pub(crate) async fn get_as_user(
+    http: &reqwest::Client,
+    url: Url,
+    access_token: &SecretString,
+    what: &str,
+) -> Result<Vec<u8>, ProviderError> {
     let response = http
-        .get(url.clone())
+        .get(url)
         .bearer_auth(access_token.expose_secret())
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
@@ -332,14 +346,15 @@ pub async fn userinfo(
         return Err(ProviderError::Forbidden(refusal_message(&body)));
     }
     if !status.is_success() {
+        let said = refusal_message(&body)
+            .map(|m| format!(": {}", markdown::escape(&m, 300)))
+            .unwrap_or_default();
         return Err(ProviderError::BadResponse(format!(
-            "HTTP {} from userinfo",
+            "HTTP {} from {what}{said}",
             status.as_u16()
         )));
     }
-    let doc: Value = serde_json::from_slice(&body)
-        .map_err(|_| ProviderError::BadResponse("userinfo is not JSON".into()))?;
-    Ok(Identity::from_userinfo(&doc))
+    Ok(body)
 }
 
 /// The human message of an API refusal: GitHub's `message`, Graph's and Google's
