@@ -339,9 +339,12 @@ async fn read_submission(
             .join(" "),
     };
     let client_id = text("client_id");
+    // The stored secret goes only where it went before: the same client at the same token
+    // endpoint, and no new revocation endpoint (the app authenticates there too).
     let same_client = stored_settings.as_ref().is_some_and(|old| {
         old.provider == settings.provider
             && old.token_url == settings.token_url
+            && (settings.revoke_url.is_empty() || old.revoke_url == settings.revoke_url)
             && old.issuer == settings.issuer
             && stored.app.client_id.trim() == client_id
     });

@@ -426,6 +426,11 @@ async fn switching_provider_or_client_with_a_blank_secret_asks_for_the_new_secre
             p.authorize_url(),
             p.client_id()
         ),
+        // The revocation endpoint gets the client secret too.
+        format!(
+            "{custom} --client-id {} --revoke-url https://other.example.com/revoke",
+            p.client_id()
+        ),
     ] {
         let response = w.run(&w.sam, &format!("{COMMAND} configure {args}")).await;
         let text = expect_error(&response);
