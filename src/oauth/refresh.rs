@@ -83,9 +83,11 @@ impl Refresher {
         let running = {
             let mut flights = lock(&self.flights);
             let now = Instant::now();
-            flights.retain(|_, f| match f.state {
-                State::Running(_) => true,
-                State::Done { until, .. } => until > now,
+            flights.retain(|_, f| match &f.state {
+                // A task that ended without reaching `finish` (it panicked) is forgotten
+                // once its result is known, so the next call starts afresh.
+                State::Running(running) => running.peek().is_none(),
+                State::Done { until, .. } => *until > now,
             });
             match flights.get(user_id) {
                 Some(Flight {
@@ -280,5 +282,18 @@ mod tests {
             .refresh("u1", &token("b"), async { Ok(token("c")) })
             .await;
         assert_eq!(second.expect("second").access_token.expose_secret(), "c");
+    }
+
+    #[tokio::test]
+    async fn a_refresh_that_panicked_is_forgotten() {
+        let refresher = Refresher::default();
+        let stopped = refresher
+            .refresh("u1", &token("a"), async { panic!("a bug in the refresh") })
+            .await;
+        assert!(matches!(stopped, Err(RefreshError::Stopped)), "{stopped:?}");
+        let next = refresher
+            .refresh("u1", &token("a"), async { Ok(token("b")) })
+            .await;
+        assert_eq!(next.expect("ran again").access_token.expose_secret(), "b");
     }
 }
