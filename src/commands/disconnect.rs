@@ -2,6 +2,8 @@
 //! The local disconnect happens first and always; the answer says what happened at the
 //! provider, and what the user can do there when the app could not revoke the token.
 
+use std::time::{Duration, Instant};
+
 use actix_web::web;
 
 use super::{as_acting_user, provider};
@@ -11,11 +13,16 @@ use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
 
+/// How long before the call's deadline the revocation gives up, so that the user still
+/// reads what happened and what to do at the provider.
+const REVOKE_MARGIN: Duration = Duration::from_secs(2);
+
 /// `POST /disconnect`.
 pub async fn disconnect(
     state: web::Data<AppState>,
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
+    let started = Instant::now();
     let ctx = &call.context;
     let token = ctx.oauth2.user.as_ref().and_then(StoredToken::from_context);
     // `null` clears the stored token (as the Go example does).
@@ -30,7 +37,15 @@ pub async fn disconnect(
     };
     let text = match provider(&ctx.oauth2) {
         Ok(config) => {
-            let revoked = client::revoke(&state.http, &config, &token).await;
+            // The token is already forgotten here: a revocation cut off by the call's
+            // deadline would leave the user with "try again" and nothing left to retry.
+            let budget = state
+                .call_deadline
+                .saturating_sub(started.elapsed() + REVOKE_MARGIN);
+            let revoked =
+                tokio::time::timeout(budget, client::revoke(&state.http, &config, &token))
+                    .await
+                    .unwrap_or(Err(client::ProviderError::Timeout));
             if let Err(err) = &revoked {
                 log::warn!("revocation failed: {}", err.plain());
             }

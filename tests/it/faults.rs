@@ -275,3 +275,33 @@ async fn a_huge_error_from_mattermost_is_not_read() {
     assert!(!text.contains("mmmmmmmm"), "the body was read: {text}");
     assert!(text.contains("larger than 64 KiB"), "{text}");
 }
+
+#[tokio::test]
+async fn a_hanging_revocation_still_gets_a_disconnect_answer_with_what_to_do() {
+    use std::time::{Duration, Instant};
+
+    use crate::support::app::{new_secret, TestApp};
+
+    // The outbound timeout is longer than the whole call may take: the revocation is
+    // capped by the call's deadline instead, so the user still reads what to do.
+    let deadline = Duration::from_secs(4);
+    let app = TestApp::spawn_with(&new_secret(), |s| {
+        s.http_timeout = Duration::from_secs(60);
+        s.call_deadline = deadline;
+    })
+    .await;
+    let w = World::with_app(app).await;
+    w.configure_custom_provider().await;
+    w.connect(&w.alice).await;
+    w.provider
+        .fail_next(Endpoint::Revoke, Fault::Hang(Duration::from_secs(10)));
+    let started = Instant::now();
+    let response = w.run(&w.alice, &format!("{COMMAND} disconnect")).await;
+    let took = started.elapsed();
+    let text = expect_ok(&response);
+    assert!(text.contains("revoking the token"), "{text}");
+    assert!(text.contains("did not answer in time"), "{text}");
+    assert!(text.contains("remove this app's access"), "{text}");
+    assert!(took < deadline, "took {took:?}");
+    assert!(w.mm.stored_token(&w.alice).is_none());
+}
