@@ -22,7 +22,7 @@ use actix_web::web;
 use crate::error::AppError;
 use crate::oauth::{ProviderConfig, UserToken};
 use crate::state::AppState;
-use mattermost_apps::secret::ExposeSecret;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
 
 /// The slash command: `/hello-oauth2-rs`.
@@ -117,17 +117,20 @@ fn site_url<'a>(state: &'a AppState, ctx: &'a Context) -> Result<&'a str, AppErr
     }
 }
 
-/// The Apps REST API as the acting user.
-fn as_acting_user<'a>(state: &'a AppState, ctx: &'a Context) -> Result<AppsClient<'a>, AppError> {
-    let token = ctx
-        .acting_user_access_token
+/// The acting user's Mattermost session token (expanded by `acting_user_access_token`).
+fn session(ctx: &Context) -> Result<&SecretString, AppError> {
+    ctx.acting_user_access_token
         .as_ref()
         .filter(|t| !t.expose_secret().is_empty())
-        .ok_or(AppError::MissingContext("acting_user_access_token"))?;
+        .ok_or(AppError::MissingContext("acting_user_access_token"))
+}
+
+/// The Apps REST API as the acting user.
+fn as_acting_user<'a>(state: &'a AppState, ctx: &'a Context) -> Result<AppsClient<'a>, AppError> {
     Ok(AppsClient::new(
         &state.http,
         site_url(state, ctx)?,
-        token.expose_secret(),
+        session(ctx)?.expose_secret(),
     ))
 }
 
@@ -148,11 +151,7 @@ fn user_token<'a>(
     ctx: &Context,
     config: &ProviderConfig,
 ) -> Result<UserToken<'a>, AppError> {
-    let session = ctx
-        .acting_user_access_token
-        .as_ref()
-        .filter(|t| !t.expose_secret().is_empty())
-        .ok_or(AppError::MissingContext("acting_user_access_token"))?;
+    let session = session(ctx)?;
     Ok(UserToken::new(
         &state.refresher,
         &state.http,

@@ -271,16 +271,8 @@ pub async fn revoke(
     if tokens.is_empty() || !one_revokes_all {
         tokens.push((token.access_token.expose_secret(), "access_token"));
     }
-    // Client authentication as the oauth2 crate does it: HTTP Basic, form-encoded parts.
-    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
     for (value, hint) in tokens {
-        let response = http
-            .post(url.clone())
-            .basic_auth(
-                encode(&config.client_id),
-                Some(encode(config.client_secret.expose_secret())),
-            )
-            .header(reqwest::header::ACCEPT, "application/json")
+        let response = client_post(http, url.clone(), config)
             .form(&[("token", value), ("token_type_hint", hint)])
             .send()
             .await
@@ -307,6 +299,22 @@ pub async fn revoke(
         }
     }
     Ok(true)
+}
+
+/// A POST that authenticates the client as the oauth2 crate does at the token endpoint:
+/// HTTP Basic with form-encoded parts (RFC 6749 §2.3.1), asking for JSON.
+pub(crate) fn client_post(
+    http: &reqwest::Client,
+    url: Url,
+    config: &ProviderConfig,
+) -> reqwest::RequestBuilder {
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    http.post(url)
+        .basic_auth(
+            encode(&config.client_id),
+            Some(encode(config.client_secret.expose_secret())),
+        )
+        .header(reqwest::header::ACCEPT, "application/json")
 }
 
 /// Reads who the token belongs to.

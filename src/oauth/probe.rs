@@ -8,9 +8,8 @@ use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
 
-use super::client::{read_capped, transport_error, ProviderError};
+use super::client::{client_post, read_capped, transport_error, ProviderError};
 use super::config::ProviderConfig;
-use mattermost_apps::secret::ExposeSecret;
 
 /// What the token endpoint made of the made-up code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,16 +38,7 @@ pub async fn probe_token_endpoint(
 ) -> Result<Verdict, ProviderError> {
     let code = format!("status-check-{}", random()?);
     let verifier = random()?;
-    // Client authentication as the oauth2 crate does for the exchange: HTTP Basic with
-    // form-encoded parts.
-    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let response = http
-        .post(config.token_url.clone())
-        .basic_auth(
-            encode(&config.client_id),
-            Some(encode(config.client_secret.expose_secret())),
-        )
-        .header(reqwest::header::ACCEPT, "application/json")
+    let response = client_post(http, config.token_url.clone(), config)
         .form(&[
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
