@@ -6,7 +6,9 @@
 use std::sync::{Arc, Mutex};
 
 use actix_web::dev::ServerHandle;
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::support::proxy;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::Value;
@@ -57,35 +59,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Tap {
     /// Starts the proxy; [`Tap::forward_to`] sets the app it forwards to.
     pub fn start() -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the tap");
-        let port = listener.local_addr().expect("the tap's address").port();
         let inner = Arc::new(Inner {
             target: Mutex::new(String::new()),
             log: Mutex::new(Vec::new()),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("the tap's client builds"),
+            http: proxy::client(),
         });
-        let data = web::Data::from(inner.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .app_data(web::PayloadConfig::new(4 << 20))
-                .default_service(web::to(forward))
-        })
-        .workers(1)
-        .disable_signals()
-        .listen(listener)
-        .expect("the tap listens")
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        Self {
-            url: format!("http://127.0.0.1:{port}"),
-            inner,
-            handle,
-        }
+        let (url, handle) = proxy::serve(inner.clone(), forward);
+        Self { url, inner, handle }
     }
 
     /// Forwards to `root_url` from now on.
@@ -126,22 +106,6 @@ impl Tap {
 
 async fn forward(req: HttpRequest, body: web::Bytes, inner: web::Data<Inner>) -> HttpResponse {
     let target = lock(&inner.target).clone();
-    let path_and_query = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| req.path().to_owned());
-    let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes())
-        .unwrap_or(reqwest::Method::GET);
-    let mut outbound = inner
-        .http
-        .request(method, format!("{target}{path_and_query}"))
-        .body(body.to_vec());
-    for (name, value) in req.headers() {
-        if name != "host" && name != "content-length" {
-            outbound = outbound.header(name.as_str(), value.as_bytes());
-        }
-    }
     let jwt = req
         .headers()
         .get("Mattermost-App-Authorization")
@@ -154,36 +118,21 @@ async fn forward(req: HttpRequest, body: web::Bytes, inner: web::Data<Inner>) ->
         .and_then(|p| serde_json::from_slice(&p).ok())
         .unwrap_or(Value::Null);
     let request = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let (status, headers, answer) = match outbound.send().await {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let headers: Vec<(String, Vec<u8>)> = response
-                .headers()
-                .iter()
-                .map(|(n, v)| (n.as_str().to_owned(), v.as_bytes().to_vec()))
-                .collect();
-            let bytes = response.bytes().await.unwrap_or_default();
-            (status, headers, bytes.to_vec())
-        }
-        Err(e) => (502, Vec::new(), format!("tap: {e}").into_bytes()),
-    };
+    let answer = proxy::relay(&inner.http, &req, &body, &target)
+        .await
+        .unwrap_or_else(|e| proxy::Relayed {
+            status: 502,
+            headers: Vec::new(),
+            body: format!("tap: {e}").into_bytes(),
+        });
     lock(&inner.log).push(Exchange {
         method: req.method().as_str().to_owned(),
         path: req.path().to_owned(),
         has_jwt,
         jwt_claims,
         request,
-        status,
-        response: serde_json::from_slice(&answer).unwrap_or(Value::Null),
+        status: answer.status,
+        response: serde_json::from_slice(&answer.body).unwrap_or(Value::Null),
     });
-    let mut reply = HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(status)
-            .unwrap_or(actix_web::http::StatusCode::BAD_GATEWAY),
-    );
-    for (name, value) in headers {
-        if name != "content-length" && name != "transfer-encoding" && name != "connection" {
-            reply.insert_header((name, value));
-        }
-    }
-    reply.body(answer)
+    answer.reply()
 }
