@@ -94,12 +94,7 @@ impl Client {
     /// The labels of `/<command>`'s sub-commands in this user's bindings.
     pub async fn command_labels(&self, command: &str) -> Vec<String> {
         let bindings = self.bindings().await;
-        command::find_command(&bindings, command)
-            .and_then(|c| c["bindings"].as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|b| b["label"].as_str().map(str::to_owned))
-            .collect()
+        command::sub_command_labels(&bindings, command)
     }
 
     /// `POST /api/v1/call`: `call` with `values`, as the webapp sends it. `context` is the

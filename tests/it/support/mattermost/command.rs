@@ -94,6 +94,16 @@ pub fn find_command<'a>(bindings: &'a [Value], name: &str) -> Option<&'a Value> 
         .find(|b| label(b).eq_ignore_ascii_case(name))
 }
 
+/// The labels of `/<name>`'s sub-commands, in order (empty when there is no such command).
+pub fn sub_command_labels(bindings: &[Value], name: &str) -> Vec<String> {
+    find_command(bindings, name)
+        .and_then(|c| c["bindings"].as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b["label"].as_str().map(str::to_owned))
+        .collect()
+}
+
 fn label(binding: &Value) -> &str {
     binding["label"].as_str().unwrap_or("")
 }

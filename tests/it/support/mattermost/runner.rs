@@ -17,12 +17,7 @@ impl Mattermost {
     /// The labels of the slash command's sub-commands in `user`'s bindings.
     pub async fn command_labels(&self, user: &User, command: &str) -> Vec<String> {
         let bindings = self.bindings(user).await;
-        command::find_command(&bindings, command)
-            .and_then(|c| c["bindings"].as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|b| b["label"].as_str().map(str::to_owned))
-            .collect()
+        command::sub_command_labels(&bindings, command)
     }
 
     /// Runs a command line as the webapp's parser does ([`command::parse`]): on Enter,
