@@ -126,11 +126,11 @@ fn session(ctx: &Context) -> Result<&SecretString, AppError> {
 }
 
 /// The Apps REST API as the acting user.
-fn as_acting_user<'a>(state: &'a AppState, ctx: &'a Context) -> Result<AppsClient<'a>, AppError> {
+fn as_acting_user(state: &AppState, ctx: &Context) -> Result<AppsClient, AppError> {
     Ok(AppsClient::new(
-        &state.http,
+        state.http.clone(),
         site_url(state, ctx)?,
-        session(ctx)?.expose_secret(),
+        session(ctx)?.clone(),
     ))
 }
 

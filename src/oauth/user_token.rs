@@ -155,8 +155,8 @@ impl<'a> UserToken<'a> {
         ))
     }
 
-    fn mattermost(&self) -> AppsClient<'_> {
-        AppsClient::new(&self.http, &self.site_url, self.session.expose_secret())
+    fn mattermost(&self) -> AppsClient {
+        AppsClient::new(self.http.clone(), &self.site_url, self.session.clone())
     }
 }
 
@@ -175,7 +175,7 @@ async fn refresh_and_store(
     user_id: String,
     old: StoredToken,
 ) -> Result<StoredToken, RefreshError> {
-    let mattermost = AppsClient::new(&http, &site_url, session.expose_secret());
+    let mattermost = AppsClient::new(http.clone(), &site_url, session);
     let old = match mattermost.get_oauth2_user::<StoredToken>().await {
         Ok(Some(current))
             if current.access_token.expose_secret() != old.access_token.expose_secret() =>
@@ -212,7 +212,7 @@ async fn refresh_and_store(
 /// Clears the stored token unless another call has already replaced `dead`, and returns
 /// that replacement when there is one.
 pub async fn clear_unless_replaced(
-    mattermost: &AppsClient<'_>,
+    mattermost: &AppsClient,
     dead: &StoredToken,
 ) -> Option<StoredToken> {
     if let Ok(Some(current)) = mattermost.get_oauth2_user::<StoredToken>().await {

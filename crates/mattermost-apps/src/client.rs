@@ -1,10 +1,12 @@
 //! A client for the Apps plugin's REST API (`/plugins/com.mattermost.apps/api/v1`), used with
-//! a session token from the call's context. It borrows one shared `reqwest::Client`.
+//! a session token from the call's context. It owns a handle to a shared, pooled
+//! `reqwest::Client` (cloning either is cheap), so it can move into a spawned task.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::oauth2::OAuth2App;
+use crate::secret::{ExposeSecret, SecretString};
 
 /// Path of the Apps REST API under the Mattermost site URL.
 pub const API_PATH: &str = "/plugins/com.mattermost.apps/api/v1";
@@ -52,16 +54,19 @@ impl From<reqwest::Error> for ClientError {
     }
 }
 
-/// The Apps REST API, as the user (or bot) whose token it holds.
-pub struct AppsClient<'a> {
-    http: &'a reqwest::Client,
+/// The Apps REST API, as the user (or bot) whose token it holds. `Debug` shows the URL and
+/// redacts the token.
+#[derive(Clone, Debug)]
+pub struct AppsClient {
+    http: reqwest::Client,
     base: String,
-    token: &'a str,
+    token: SecretString,
 }
 
-impl<'a> AppsClient<'a> {
-    /// A client for `site_url` (trailing `/` ignored) acting with `token`.
-    pub fn new(http: &'a reqwest::Client, site_url: &str, token: &'a str) -> Self {
+impl AppsClient {
+    /// A client for `site_url` (trailing `/` ignored) acting with `token`. `http` is a
+    /// handle to a pooled client: pass a clone of the one the app keeps.
+    pub fn new(http: reqwest::Client, site_url: &str, token: SecretString) -> Self {
         Self {
             http,
             base: format!("{}{API_PATH}", site_url.trim_end_matches('/')),
@@ -106,7 +111,12 @@ impl<'a> AppsClient<'a> {
     /// Deletes a KV value.
     pub async fn kv_delete(&self, key: &str) -> Result<(), ClientError> {
         let url = format!("{}/kv/{}", self.base, escape_segment(key));
-        let response = self.http.delete(url).bearer_auth(self.token).send().await?;
+        let response = self
+            .http
+            .delete(url)
+            .bearer_auth(self.token.expose_secret())
+            .send()
+            .await?;
         check(response).await.map(drop)
     }
 
@@ -118,7 +128,7 @@ impl<'a> AppsClient<'a> {
         let response = self
             .http
             .post(format!("{}{path}", self.base))
-            .bearer_auth(self.token)
+            .bearer_auth(self.token.expose_secret())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body)
             .send()
@@ -133,7 +143,7 @@ impl<'a> AppsClient<'a> {
         let response = self
             .http
             .get(format!("{}{path}", self.base))
-            .bearer_auth(self.token)
+            .bearer_auth(self.token.expose_secret())
             .send()
             .await?;
         let bytes = read_capped(check(response).await?).await?;
