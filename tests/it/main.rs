@@ -1,4 +1,6 @@
-//! The integration tests: one binary (one link), one module per user story.
+//! The integration tests: one binary (one link), one module per user story, against the
+//! Mattermost emulator and the fake provider. The stories that run external programs
+//! (node, Chromium) are compiled in with `--features e2e` only; see the README's Testing.
 
 mod support;
 
@@ -15,9 +17,11 @@ mod issuer;
 mod logs;
 mod pooling;
 mod providers;
+#[cfg(feature = "e2e")]
 mod real_provider;
 mod refresh;
 mod replicas;
 mod security;
 mod status;
+#[cfg(feature = "e2e")]
 mod webapp_validators;

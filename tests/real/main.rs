@@ -3,8 +3,11 @@
 //! plugin, commands parsed over them, calls posted to the plugin, the OAuth2 leg in Chromium.
 //! One story at a time (the server hosts one install of the app); each installs it anew.
 
-#[path = "../it/support/mod.rs"]
-mod support;
+/// The test kit and the app's shared story support, under the names the stories use.
+mod support {
+    pub use hello_oauth2_rs_test_support::{app, e2e, world};
+    pub use mattermost_apps_testkit::{mattermost, proxy, util};
+}
 
 mod client;
 mod stack;

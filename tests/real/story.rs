@@ -19,33 +19,13 @@ use crate::support::e2e::OidcServer;
 use crate::support::util::random_token;
 use crate::tap::Tap;
 
-/// The app's ID and slash command.
+/// The app's ID.
 pub const APP_ID: &str = "hello-oauth2-rs";
-/// `/hello-oauth2-rs`.
-pub const COMMAND: &str = "/hello-oauth2-rs";
+pub use crate::support::world::COMMAND;
 /// The scopes the admin configures: `openid` for userinfo, `profile` and `email` for claims.
 pub const SCOPES: &str = "openid profile email";
 
-/// The type of a CallResponse.
-pub fn kind(response: &Value) -> &str {
-    response["type"].as_str().unwrap_or("")
-}
-
-/// Asserts an `ok` response; its text.
-pub fn expect_ok(response: &Value) -> String {
-    assert_eq!(kind(response), "ok", "expected ok, got {response:#}");
-    response["text"].as_str().unwrap_or("").to_owned()
-}
-
-/// Asserts an `error` response; its text.
-pub fn expect_error(response: &Value) -> String {
-    assert_eq!(
-        kind(response),
-        "error",
-        "expected an error, got {response:#}"
-    );
-    response["text"].as_str().unwrap_or("").to_owned()
-}
+pub use crate::support::world::{expect_error, expect_ok, kind};
 
 /// The app, uninstalled from the server, spawned behind its tap; nothing installed yet.
 pub struct Story {

@@ -7,7 +7,7 @@
 //! (its Mattermost username by default); authorization is approved automatically unless
 //! [`Provider::deny_authorization`] was called.
 //!
-//! [`Browser`]: crate::support::mattermost::Browser
+//! [`Browser`]: crate::mattermost::Browser
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
@@ -20,7 +20,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use crate::support::util::{query_pairs, random_token, s256};
+use crate::util::{query_pairs, random_token, s256};
 
 /// The cookie naming the user signed in at the provider.
 pub const LOGIN_COOKIE: &str = "fake_idp_user";

@@ -1,5 +1,8 @@
-//! Test support: a Mattermost emulator (the Apps plugin as the app sees it), a fake OAuth2
-//! provider, the real app on a random port, and a [`world::World`] that wires them up.
+//! Test support, under the names the stories use: the generic parts come from the
+//! `mattermost-apps-testkit` crate (the Mattermost emulator, the fake OAuth2 provider, the
+//! relays, the helpers), this app's shared parts from `tests/support` (the app on a random
+//! port, the [`world::World`] wired around it, the Node tools); the real binary in a child
+//! process is here ([`process`]), where cargo names the binary.
 //!
 //! Quick start for a new story module (add `mod my_story;` to `tests/it/main.rs`):
 //!
@@ -29,18 +32,15 @@
 //!   `set_expires_in()`, `set_rotation()`, `deny_authorization()`, `fail_next()`,
 //!   `counts()`, `owner_of()`, `access_token_active()`, `revocations()`.
 //! - [`app::TestApp`]: `spawn(secret)`, `spawn_with(secret, adjust_settings)`,
-//!   `external(root_url, secret)` for the real binary.
+//!   `external(root_url, secret)` for the real binary ([`process::AppProcess`]).
 //! - [`util::within`]: every wait in a test is bounded with it.
-//! - [`e2e`]: the real parts in `tests/e2e/` (Node): `OidcServer::start()` (oidc-provider),
-//!   `browser_walk()` (headless Chromium), `run_tool()` for `validate.mjs`/`typecheck.mjs`.
+//! - `e2e` (with `--features e2e`): the real parts in `tests/e2e/` (Node):
+//!   `OidcServer::start()` (oidc-provider), `browser_walk()` (headless Chromium),
+//!   `run_tool()` for `validate.mjs`/`typecheck.mjs`.
 
-#![allow(dead_code)]
+#[cfg(feature = "e2e")]
+pub use hello_oauth2_rs_test_support::e2e;
+pub use hello_oauth2_rs_test_support::{app, world};
+pub use mattermost_apps_testkit::{mattermost, provider, proxy, util};
 
-pub mod app;
-pub mod e2e;
-pub mod mattermost;
 pub mod process;
-pub mod provider;
-pub mod proxy;
-pub mod util;
-pub mod world;

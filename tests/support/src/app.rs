@@ -8,7 +8,7 @@ use hello_oauth2_rs::startup::Application;
 use tokio::task::JoinHandle;
 use url::Url;
 
-use crate::support::util::random_bytes;
+use mattermost_apps_testkit::util::random_bytes;
 
 /// The app's outbound timeout in tests: short, so timeout faults are quick.
 pub const APP_HTTP_TIMEOUT: Duration = Duration::from_secs(2);

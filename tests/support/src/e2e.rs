@@ -18,7 +18,7 @@ use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::{Mutex as AsyncMutex, MutexGuard as AsyncMutexGuard};
 use tokio::task::JoinHandle;
 
-use crate::support::util::{random_token, within};
+use mattermost_apps_testkit::util::{random_token, within};
 
 /// What to tell whoever runs the tests when the tooling is missing.
 pub const SETUP_HINT: &str = "run `bash tests/e2e/setup.sh` (Node >= 20.18, npm, Chromium)";
@@ -30,9 +30,12 @@ pub const WALK_TIMEOUT: Duration = Duration::from_secs(40);
 /// The longest `validate.mjs` or `typecheck.mjs` may take.
 pub const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// `tests/e2e/` in this checkout.
+/// `tests/e2e/` in this checkout (this crate is `tests/support/`).
 pub fn e2e_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/support has a parent")
+        .join("e2e")
 }
 
 /// `tests/e2e/artifacts/` (git-ignored): screenshots and other test artifacts.

@@ -3,10 +3,12 @@
 
 use serde_json::Value;
 
-use super::app::{new_secret, TestApp};
-use super::mattermost::{Mattermost, User, Walk};
-use super::provider::Provider;
-use super::util::{random_token, within};
+use mattermost_apps_testkit::mattermost::{Mattermost, User, Walk};
+use mattermost_apps_testkit::provider::Provider;
+pub use mattermost_apps_testkit::response::{expect_error, expect_ok, kind, text};
+use mattermost_apps_testkit::util::{random_token, within};
+
+use crate::app::{new_secret, TestApp};
 
 /// The app's slash command.
 pub const COMMAND: &str = "/hello-oauth2-rs";
@@ -25,32 +27,6 @@ pub struct World {
     pub alice: User,
     /// Another regular user.
     pub bob: User,
-}
-
-/// The type of a CallResponse (`ok`, `error`, `form`, …).
-pub fn kind(response: &Value) -> &str {
-    response["type"].as_str().unwrap_or("")
-}
-
-/// The text of a CallResponse.
-pub fn text(response: &Value) -> &str {
-    response["text"].as_str().unwrap_or("")
-}
-
-/// Asserts an `ok` response and returns its text.
-pub fn expect_ok(response: &Value) -> String {
-    assert_eq!(kind(response), "ok", "expected ok, got {response:#}");
-    text(response).to_owned()
-}
-
-/// Asserts an `error` response and returns its text.
-pub fn expect_error(response: &Value) -> String {
-    assert_eq!(
-        kind(response),
-        "error",
-        "expected an error, got {response:#}"
-    );
-    text(response).to_owned()
 }
 
 impl World {

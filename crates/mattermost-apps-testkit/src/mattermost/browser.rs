@@ -14,8 +14,8 @@ use super::context::ClientContext;
 use super::manifest::manifest_call;
 use super::state::{Session, SessionKind, User};
 use super::{http, Inner, Mattermost, SESSION_COOKIE, STATE_TTL};
-use crate::support::provider::LOGIN_COOKIE;
-use crate::support::util::{new_id, query_pairs, random_bytes, WAIT};
+use crate::provider::LOGIN_COOKIE;
+use crate::util::{new_id, query_pairs, random_bytes, WAIT};
 
 /// The page the plugin shows when `on_oauth2_complete` succeeded.
 pub const COMPLETED_TEXT: &str = "Completed connecting your account. Please close this window.";

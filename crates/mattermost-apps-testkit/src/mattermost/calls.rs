@@ -17,7 +17,7 @@ use super::manifest::{self, manifest_call};
 use super::records::{CallRecord, EventTarget};
 use super::state::{InstalledApp, User};
 use super::{http, Inner, Mattermost};
-use crate::support::util::{go_path_clean, percent_decode_fully};
+use crate::util::{go_path_clean, percent_decode_fully};
 
 /// Keys of the CallResponse Go struct; others are lost on the way to the client.
 const RESPONSE_KEYS: &[&str] = &[

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::support::util::{go_path_clean, percent_decode_fully};
+use crate::util::{go_path_clean, percent_decode_fully};
 
 /// The largest manifest the plugin accepts (1 MiB).
 pub const MAX_MANIFEST_SIZE: usize = 1024 * 1024;
@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn the_example_manifest_passes() {
-        let text = include_str!("../../../fixtures/apps-protocol/manifest.json");
+        let text = include_str!("../../../mattermost-apps/tests/fixtures/manifest.json");
         let manifest: Value = serde_json::from_str(text).expect("example manifest is JSON");
         assert_eq!(validate_manifest(&manifest), Vec::<String>::new());
     }

@@ -50,20 +50,13 @@ use std::time::Duration;
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpServer};
 
-// Re-exported for other test modules, whether or not the current ones use them.
-#[allow(unused_imports)]
+// The types a test names, at the module's top.
 pub use browser::{Browser, BrowserResponse, Walk, COMPLETED_TEXT};
-#[allow(unused_imports)]
 pub use calls::{sign, CallError, UserCall};
-#[allow(unused_imports)]
 pub use clean::Dropped;
-#[allow(unused_imports)]
 pub use command::CommandError;
-#[allow(unused_imports)]
 pub use context::ClientContext;
-#[allow(unused_imports)]
 pub use records::{CallRecord, EventTarget, RefreshEvent, RestRecord, StaticFetch};
-#[allow(unused_imports)]
 pub use state::{InstalledApp, RestFault, SessionKind, User};
 
 use state::State;

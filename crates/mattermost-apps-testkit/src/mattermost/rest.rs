@@ -9,7 +9,7 @@ use super::manifest::json_kind;
 use super::records::{EventTarget, RefreshEvent, RestRecord};
 use super::state::{InstalledApp, RestFault, SessionKind, State, User};
 use super::{Inner, Mattermost, API_PATH};
-use crate::support::util::percent_decode;
+use crate::util::percent_decode;
 
 /// The largest KV / OAuth2 body accepted.
 pub const MAX_BODY: usize = 8192;

@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 
 use super::records::Records;
-use crate::support::util::new_id;
+use crate::util::new_id;
 
 /// A Mattermost user.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 
 use super::state::{Session, SessionKind, User};
 use super::Mattermost;
-use crate::support::util::new_id;
+use crate::util::new_id;
 
 impl Mattermost {
     /// Creates a user with `roles` (e.g. `system_user`, `system_admin system_user`).
