@@ -11,7 +11,7 @@ use crate::support::world::World;
 
 fn example(name: &str) -> Value {
     let path = format!(
-        "{}/tests/fixtures/apps-protocol/{name}",
+        "{}/crates/mattermost-apps/tests/fixtures/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(&path)
