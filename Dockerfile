@@ -30,20 +30,27 @@ WORKDIR /build
 # 1. Dependencies only: the manifests plus empty crate roots. This layer (and
 #    the compiled dependencies in it) is reused for as long as Cargo.toml and
 #    Cargo.lock do not change, so editing src/ does not rebuild every dependency.
-#    The workspace is the app (src/lib.rs, src/main.rs) and the protocol
-#    library crates/mattermost-apps (its src/lib.rs). Cargo refuses a manifest
-#    whose declared [[bench]] or [[test]] files are missing, so benches/ and
-#    the library's tests/ come along (small, rarely changed, not built here).
+#    The image is the app (src/lib.rs, src/main.rs) on the protocol library
+#    crates/mattermost-apps; cargo also needs the manifests (and a crate root)
+#    of the workspace's test crates, crates/mattermost-apps-testkit and
+#    tests/support, which are never built here (`-p hello-oauth2-rs`: the app
+#    and what it depends on). Cargo refuses a manifest whose declared [[bench]]
+#    or [[test]] files are missing, so benches/ and the library's tests/ come
+#    along (small, rarely changed, not built here).
 COPY Cargo.toml Cargo.lock ./
 COPY crates/mattermost-apps/Cargo.toml ./crates/mattermost-apps/Cargo.toml
+COPY crates/mattermost-apps-testkit/Cargo.toml ./crates/mattermost-apps-testkit/Cargo.toml
+COPY tests/support/Cargo.toml ./tests/support/Cargo.toml
 COPY benches ./benches
 COPY crates/mattermost-apps/tests ./crates/mattermost-apps/tests
-RUN mkdir src crates/mattermost-apps/src \
+RUN mkdir src crates/mattermost-apps/src crates/mattermost-apps-testkit/src tests/support/src \
  && echo 'fn main() {}' > src/main.rs \
  && : > src/lib.rs \
  && : > crates/mattermost-apps/src/lib.rs \
- && cargo build --release --locked \
- && rm -rf src crates/mattermost-apps/src
+ && : > crates/mattermost-apps-testkit/src/lib.rs \
+ && : > tests/support/src/lib.rs \
+ && cargo build --release --locked -p hello-oauth2-rs \
+ && rm -rf src crates/mattermost-apps/src crates/mattermost-apps-testkit/src
 
 # 2. The real sources. manifest.json and static/ are needed here too: the
 #    code compiles them in (include_str!/include_bytes!). `touch` makes the
@@ -55,7 +62,7 @@ COPY static ./static
 COPY crates ./crates
 COPY src ./src
 RUN touch src/main.rs src/lib.rs crates/mattermost-apps/src/lib.rs \
- && cargo build --release --locked \
+ && cargo build --release --locked -p hello-oauth2-rs \
  && install -D -m 0755 target/release/hello-oauth2-rs /out/hello-oauth2-rs
 
 ############################################################################

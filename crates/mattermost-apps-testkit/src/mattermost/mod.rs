@@ -7,21 +7,21 @@
 //!
 //! Where each part lives:
 //!
-//! - [`users`]: users, a bot per installed app, per-(app, user) app session tokens, PATs;
-//! - [`install`]: [`Mattermost::install`]: fetch and validate the manifest ([`manifest`]),
+//! - `users.rs`: users, a bot per installed app, per-(app, user) app session tokens, PATs;
+//! - `install.rs`: [`Mattermost::install`]: fetch and validate the manifest ([`manifest`]),
 //!   ping, fetch the icon without a JWT, create the bot, call `on_install`;
-//! - [`calls`]: calls to the app with the plugin's context ([`context`]), JWT and response
+//! - `calls.rs`: calls to the app with the plugin's context ([`context`]), JWT and response
 //!   rules, and the cleaning of forms and bindings ([`clean`]): user calls
 //!   ([`Mattermost::call`]) and the bindings call;
-//! - [`runner`] and [`command`]: the webapp's side: its bindings ([`Mattermost::bindings`])
+//! - `runner.rs` and [`command`]: the webapp's side: its bindings ([`Mattermost::bindings`])
 //!   and a command line run against them ([`Mattermost::command`]);
-//! - [`rest`]: the Apps REST API under `/plugins/com.mattermost.apps/api/v1`, the stored
+//! - `rest.rs`: the Apps REST API under `/plugins/com.mattermost.apps/api/v1`, the stored
 //!   data behind it, and its one-shot faults;
 //! - [`browser`]: the browser leg of remote OAuth2: `/login`, `…/oauth2/remote/connect`,
 //!   `…/oauth2/remote/complete`, and a Rust [`Browser`] that walks it;
 //! - [`records`]: every call, REST request, refresh event, dropped binding and static fetch
 //!   (and [`Mattermost::connections`], the TCP connections accepted);
-//! - [`state`]: the memory all of them share, behind one lock ([`Inner`]).
+//! - [`state`]: the memory all of them share, behind one lock (`Inner`).
 //!
 //! ```ignore
 //! let mm = Mattermost::start().await;
