@@ -32,8 +32,8 @@ pub mod client;
 pub use actix::Verified;
 pub use binding::Binding;
 pub use call::Call;
-pub use call_request::CallRequest;
-pub use call_response::{CallResponse, ResponseType};
+pub use call_request::{CallRequest, FieldError};
+pub use call_response::{CallError, CallResponse, ResponseType};
 #[cfg(feature = "client")]
 pub use client::AppsClient;
 pub use context::{Context, OAuth2Context, User};
