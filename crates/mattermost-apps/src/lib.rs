@@ -20,6 +20,7 @@ pub mod field;
 pub mod form;
 pub mod jwt;
 pub mod manifest;
+pub mod model;
 pub mod oauth2;
 pub mod secret;
 
@@ -42,4 +43,5 @@ pub use field::{Field, FieldType, SelectOption, TextSubtype};
 pub use form::Form;
 pub use jwt::{Claims, JwtVerifier};
 pub use manifest::Manifest;
+pub use model::{Channel, Post, Team};
 pub use oauth2::OAuth2App;
