@@ -45,3 +45,7 @@ pub use jwt::{Claims, JwtVerifier};
 pub use manifest::Manifest;
 pub use model::{Channel, Post, Team};
 pub use oauth2::OAuth2App;
+/// The HTTP client [`AppsClient`] runs on, re-exported so an app builds its
+/// `reqwest::Client` from the same version (two `reqwest`s in one build do not mix).
+#[cfg(feature = "client")]
+pub use reqwest;
