@@ -14,6 +14,7 @@ pub mod binding;
 pub mod call;
 pub mod call_request;
 pub mod call_response;
+pub mod command;
 pub mod context;
 pub mod expand;
 pub mod field;
@@ -37,6 +38,7 @@ pub use call_request::{CallRequest, FieldError};
 pub use call_response::{CallError, CallResponse, ResponseType};
 #[cfg(feature = "client")]
 pub use client::AppsClient;
+pub use command::Command;
 pub use context::{Context, OAuth2Context, User};
 pub use expand::{Expand, ExpandLevel};
 pub use field::{Field, FieldType, SelectOption, TextSubtype};
