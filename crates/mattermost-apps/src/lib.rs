@@ -32,6 +32,10 @@ pub mod client;
 
 #[cfg(feature = "actix")]
 pub use actix::Verified;
+/// The web framework [`Verified`] extracts from, re-exported so an app serves its calls
+/// with the same version.
+#[cfg(feature = "actix")]
+pub use actix_web;
 pub use binding::Binding;
 pub use call::Call;
 pub use call_request::{CallRequest, FieldError};
