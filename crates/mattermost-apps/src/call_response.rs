@@ -187,7 +187,7 @@ impl CallResponse {
 
 /// A call that ends early with a response other than the happy one, usually an `error`.
 /// It is what handlers return as their error, so `?` works on the crate's errors (a REST
-/// call's [`ClientError`](crate::client::ClientError), a bad value's [`FieldError`]) and
+/// call's `ClientError` with the `client` feature, a bad value's [`FieldError`]) and
 /// on any `CallResponse` (`Err(CallResponse::form(..))?`). It boxes the response so a
 /// `Result` stays two words wide (clippy's `result_large_err`: a `CallResponse` is some
 /// 450 bytes). With the `actix` feature it answers HTTP 200 with the response as JSON,

@@ -17,6 +17,7 @@ use crate::secret::{ExposeSecret, SecretString};
 mod kv;
 mod posts;
 
+pub use kv::MAX_PREFIX;
 pub use posts::NewPost;
 
 /// Path of the Apps REST API under the Mattermost site URL.

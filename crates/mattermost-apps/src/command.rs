@@ -9,10 +9,10 @@
 //!     .description("Remember a text")
 //!     .expand(Expand { acting_user_access_token: Some(ExpandLevel::All), ..Expand::NONE })
 //!     .field(Field { name: "text".into(), label: "text".into(), position: 1, is_required: true, ..Field::default() });
-//! assert_eq!(remember.path(), "/remember");
+//! assert_eq!(remember.path(), "/commands/remember");
 //! let binding = remember.binding();
 //! let form = binding.form.expect("a command with fields binds a form");
-//! assert_eq!(form.submit.map(|call| call.path), Some("/remember".into()));
+//! assert_eq!(form.submit.map(|call| call.path), Some("/commands/remember".into()));
 //! ```
 
 use crate::binding::{location, Binding};
@@ -23,7 +23,10 @@ use crate::field::Field;
 use crate::form::Form;
 
 /// A sub-command of the app's slash command: its word, help, expand and fields. Its path
-/// is `/` and the word.
+/// is `/commands/` and the word: under a prefix of its own, a command's path cannot be one
+/// the plugin keeps for itself (it refuses user calls to `/ping` and to the manifest's
+/// `on_install`-style paths: mattermost-plugin-apps server/proxy/invoke_call.go,
+/// `checkForForbiddenPath`), so `ping` is a fine command word.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Command {
     label: String,
@@ -34,7 +37,7 @@ pub struct Command {
 }
 
 impl Command {
-    /// The sub-command `label` (one word), served at `/{label}`, expanding nothing.
+    /// The sub-command `label` (one word), served at `/commands/{label}`, expanding nothing.
     pub fn new(label: impl Into<String>) -> Self {
         Self {
             label: label.into(),
@@ -71,9 +74,9 @@ impl Command {
         &self.label
     }
 
-    /// The path its calls are POSTed to: `/` and the word.
+    /// The path its calls are POSTed to: `/commands/` and the word.
     pub fn path(&self) -> String {
-        format!("/{}", self.label)
+        format!("/commands/{}", self.label)
     }
 
     /// The call its binding and form submit.
@@ -143,7 +146,7 @@ impl Command {
 /// let response = bindings("hello", "Say hello", &[Command::new("ping")]);
 /// assert_eq!(
 ///     response.data.expect("bindings")[0]["bindings"][0]["bindings"][0]["submit"]["path"],
-///     "/ping"
+///     "/commands/ping"
 /// );
 /// ```
 pub fn bindings(word: &str, description: &str, commands: &[Command]) -> CallResponse {
@@ -189,9 +192,9 @@ mod tests {
                     "description": "Hello app",
                     "bindings": [
                         {"label": "ping", "description": "Ping",
-                         "submit": {"path": "/ping", "expand": {"acting_user": "summary"}}},
+                         "submit": {"path": "/commands/ping", "expand": {"acting_user": "summary"}}},
                         {"label": "note",
-                         "form": {"submit": {"path": "/note", "expand": {}},
+                         "form": {"submit": {"path": "/commands/note", "expand": {}},
                                   "fields": [{"name": "text", "type": "text"}]}}
                     ]
                 }]

@@ -163,14 +163,14 @@ async fn every_bound_command_is_served_at_its_path() {
 #[actix_web::test]
 async fn the_form_opens_and_its_values_come_back_typed() {
     let service = service!();
-    let form = call!(service, "", "/form", Some("u1"), json!({}));
+    let form = call!(service, "", "/commands/form", Some("u1"), json!({}));
     assert_eq!(form["type"], "form");
-    assert_eq!(form["form"]["submit"]["path"], "/greet");
+    assert_eq!(form["form"]["submit"]["path"], "/commands/greet");
     let values =
         json!({"name": "Ada", "mood": {"label": "Cheerful", "value": "cheerful"}, "loud": true});
-    let greeting = call!(service, "", "/greet", Some("u1"), values);
+    let greeting = call!(service, "", "/commands/greet", Some("u1"), values);
     assert_eq!(greeting["text"], "HELLO, ADA! (CHEERFUL)");
-    let missing = call!(service, "", "/greet", Some("u1"), json!({}));
+    let missing = call!(service, "", "/commands/greet", Some("u1"), json!({}));
     assert_eq!(missing["data"]["errors"]["name"], "required");
 }
 
@@ -179,16 +179,22 @@ async fn remember_and_recall_keep_a_note_per_user() {
     let service = service!();
     let site = fake_kv().await;
     let text = json!({"text": "water the plants"});
-    let first = call!(service, &site, "/remember", Some("u1"), text.clone());
+    let first = call!(
+        service,
+        &site,
+        "/commands/remember",
+        Some("u1"),
+        text.clone()
+    );
     assert_eq!(first["text"], "Remembered.");
-    let again = call!(service, &site, "/remember", Some("u1"), text);
+    let again = call!(service, &site, "/commands/remember", Some("u1"), text);
     assert_eq!(again["text"], "I knew that already.");
-    let recalled = call!(service, &site, "/recall", Some("u1"), json!({}));
+    let recalled = call!(service, &site, "/commands/recall", Some("u1"), json!({}));
     assert_eq!(
         recalled["text"],
         "You asked me to remember: water the plants"
     );
-    let other = call!(service, &site, "/recall", Some("u2"), json!({}));
+    let other = call!(service, &site, "/commands/recall", Some("u2"), json!({}));
     assert!(
         other["text"]
             .as_str()
@@ -196,7 +202,7 @@ async fn remember_and_recall_keep_a_note_per_user() {
         "{other}"
     );
     // Without the user's token in the context, the error says what to expand.
-    let no_token = call!(service, &site, "/recall", None, json!({}));
+    let no_token = call!(service, &site, "/commands/recall", None, json!({}));
     assert_eq!(no_token["type"], "error");
     assert!(
         no_token["text"]

@@ -41,7 +41,6 @@ fn commands() -> [Command; 5] {
         ..Field::default()
     };
     [
-        // Also the path the plugin pings at install, with no acting user.
         Command::new("ping").description("Check that the app answers"),
         Command::new("form").description("Open a form"),
         Command::new("greet")
@@ -80,6 +79,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     let [ping_cmd, form_cmd, greet_cmd, remember_cmd, recall_cmd] = commands();
     cfg.route("/manifest.json", web::get().to(manifest))
         .route("/bindings", web::post().to(bindings))
+        // The plugin calls it at install with nothing expanded: no acting user. Answering
+        // it verified makes an install with a wrong JWT secret fail there.
+        .route("/ping", web::post().to(ping))
         .service(ping_cmd.route(ping))
         .service(form_cmd.route(form))
         .service(greet_cmd.route(greet))
