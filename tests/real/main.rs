@@ -13,4 +13,5 @@ mod tap;
 
 mod configure;
 mod connect;
+mod example;
 mod install;

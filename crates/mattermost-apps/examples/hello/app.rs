@@ -70,7 +70,14 @@ fn commands() -> [Command; 5] {
             .field(text("text", -1)),
         Command::new("recall")
             .description("Show the remembered text")
-            .expand(as_user),
+            .expand(as_user)
+            .field(Field {
+                name: "dm".into(),
+                label: "dm".into(),
+                field_type: FieldType::Bool,
+                description: "Send it as a direct message from the bot".into(),
+                ..Field::default()
+            }),
     ]
 }
 
@@ -137,18 +144,29 @@ async fn remember(call: Verified, hello: web::Data<Hello>) -> Result<CallRespons
         .value_str("text")
         .ok_or_else(|| CallResponse::error("What should I remember?"))?;
     let me = AppsClient::as_acting_user(hello.http.clone(), &call.context)?;
-    let changed = me.kv_set("", NOTE, text).await?;
-    Ok(CallResponse::ok(if changed {
-        "Remembered."
-    } else {
-        "I knew that already."
-    }))
+    if !me.kv_set("", NOTE, text).await? {
+        return Err(CallResponse::error("Mattermost did not store the note; try again.").into());
+    }
+    Ok(CallResponse::ok("Remembered."))
 }
 
 async fn recall(call: Verified, hello: web::Data<Hello>) -> Result<CallResponse, CallError> {
     let me = AppsClient::as_acting_user(hello.http.clone(), &call.context)?;
-    Ok(match me.kv_get::<String>("", NOTE).await? {
-        Some(text) => CallResponse::ok(format!("You asked me to remember: {text}")),
-        None => CallResponse::ok("Nothing remembered yet: `/hello-rs remember <text>`."),
-    })
+    let Some(note) = me.kv_get::<String>("", NOTE).await? else {
+        return Ok(CallResponse::ok(
+            "Nothing remembered yet: `/hello-rs remember <text>`.",
+        ));
+    };
+    let text = format!("You asked me to remember: {note}");
+    if call.value_bool("dm") != Some(true) {
+        return Ok(CallResponse::ok(text));
+    }
+    let user_id = match &call.context.acting_user {
+        Some(user) => user.id.as_str(),
+        None => return Err(CallResponse::error("Mattermost did not say who you are.").into()),
+    };
+    let bot = AppsClient::as_bot(hello.http.clone(), &call.context)?;
+    bot.send_direct_message(&call.context.bot_user_id, user_id, &text)
+        .await?;
+    Ok(CallResponse::ok("Sent you a direct message."))
 }

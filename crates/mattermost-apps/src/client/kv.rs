@@ -34,15 +34,18 @@ impl AppsClient {
         decode_optional(&bytes)
     }
 
-    /// Stores a value and returns whether it changed (the plugin's `{"changed": bool}`:
-    /// `false` when the same value was already stored). Like Go's `KVSet(prefix, id, value)`:
+    /// Stores a value and returns the plugin's `{"changed": bool}`. Despite its name it
+    /// says whether the value was *written*: the plugin passes on what Mattermost's plugin
+    /// KV store answers (mattermost-plugin-apps server/store/appkv.go, `KV.Set`), `true` for
+    /// every write, the same value again included (checked on Mattermost 7.7 with plugin
+    /// 1.2.2), so `false` means nothing was stored. Like Go's `KVSet(prefix, id, value)`:
     /// `prefix` is at most [`MAX_PREFIX`] bytes (`""` for none) and `key` non-empty; neither
     /// may hold `/` nor be `.` or `..` (the plugin routes on the decoded path, so such a key
     /// would reach another key), which is refused unsent with [`ClientError::BadKey`].
     ///
     /// ```no_run
     /// # async fn f(client: mattermost_apps::AppsClient) -> Result<(), mattermost_apps::client::ClientError> {
-    /// let changed = client.kv_set("rm", "2024-05-01", &["water the plants"]).await?;
+    /// let stored = client.kv_set("rm", "2024-05-01", &["water the plants"]).await?;
     /// # Ok(()) }
     /// ```
     pub async fn kv_set<T: Serialize + ?Sized>(
