@@ -37,7 +37,7 @@ pub const MAX_ANSWER: usize = 64 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The call's context has no token for the identity asked for; nothing was sent.
-    #[error("the call's context has no {0}: expand it in the call (and request the permission in the manifest)")]
+    #[error("the call's context has no {0}: the manifest must request act_as_bot (bot) or act_as_user (user), and the call expand acting_user_access_token")]
     NoToken(&'static str),
     /// A KV prefix or key the plugin cannot address; nothing was sent.
     #[error("bad KV key: {0}")]
