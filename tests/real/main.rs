@@ -16,4 +16,5 @@ mod tap;
 
 mod configure;
 mod connect;
+mod example;
 mod install;

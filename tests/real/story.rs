@@ -58,7 +58,7 @@ impl Story {
         );
         assert_eq!(s.plugin_version, "1.2.2");
         let admin = Client::new(s.admin.clone());
-        uninstall(&admin).await;
+        uninstall(&admin, APP_ID).await;
         let tap = Tap::start();
         let tap_url = tap.url.clone();
         let app = TestApp::spawn_with(&new_secret(), |settings| {
@@ -89,40 +89,9 @@ impl Story {
         format!("{}/manifest.json", self.tap.url)
     }
 
-    /// Installs the app as the webapp does: `/apps install http <manifest URL>` (the plugin
-    /// fetches the manifest and answers with its consent form, opened as a modal), then the
-    /// modal's submit with consent, the deploy type the form offers, and the JWT `secret`.
-    /// The consent submit's CallResponse. (The URL is a positional argument, which the
-    /// shared parser does not port: the binding's submit is sent with it directly.)
+    /// Installs the app as the webapp does ([`install_app`]), from the tap's manifest URL.
     pub async fn install(&self, secret: &str) -> Value {
-        let consent = self
-            .admin
-            .submit_binding(
-                &["apps", "install", "http"],
-                json!({"url": self.manifest_url()}),
-            )
-            .await;
-        assert_eq!(kind(&consent), "form", "{consent:#}");
-        let form = &consent["form"];
-        let fields = form["fields"]
-            .as_array()
-            .expect("the consent form's fields");
-        let field = |name: &str| {
-            fields
-                .iter()
-                .find(|f| f["name"] == name)
-                .unwrap_or_else(|| panic!("the consent form has no {name} field: {form:#}"))
-        };
-        let deploy = field("deploy_type")["value"].clone();
-        assert_eq!(deploy["value"], "http", "{form:#}");
-        assert!(field("secret")["modal_label"]
-            .as_str()
-            .is_some_and(|l| l.contains("JWT Secret")));
-        let mut values = json!({"deploy_type": deploy, "secret": secret});
-        if fields.iter().any(|f| f["name"] == "consent") {
-            values["consent"] = json!(true);
-        }
-        self.admin.submit("apps", form, values).await
+        install_app(&self.admin, &self.manifest_url(), secret).await
     }
 
     /// A fresh regular user (in the team and the channel).
@@ -215,11 +184,43 @@ pub fn complete_url() -> String {
     )
 }
 
+/// Installs the app as the webapp does: `/apps install http <manifest_url>` (the plugin
+/// fetches the manifest and answers with its consent form, opened as a modal), then the
+/// modal's submit with consent, the deploy type the form offers, and the JWT `secret`.
+/// The consent submit's CallResponse. (The URL is a positional argument, which the
+/// shared parser does not port: the binding's submit is sent with it directly.)
+pub async fn install_app(admin: &Client, manifest_url: &str, secret: &str) -> Value {
+    let consent = admin
+        .submit_binding(&["apps", "install", "http"], json!({"url": manifest_url}))
+        .await;
+    assert_eq!(kind(&consent), "form", "{consent:#}");
+    let form = &consent["form"];
+    let fields = form["fields"]
+        .as_array()
+        .expect("the consent form's fields");
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|f| f["name"] == name)
+            .unwrap_or_else(|| panic!("the consent form has no {name} field: {form:#}"))
+    };
+    let deploy = field("deploy_type")["value"].clone();
+    assert_eq!(deploy["value"], "http", "{form:#}");
+    assert!(field("secret")["modal_label"]
+        .as_str()
+        .is_some_and(|l| l.contains("JWT Secret")));
+    let mut values = json!({"deploy_type": deploy, "secret": secret});
+    if fields.iter().any(|f| f["name"] == "consent") {
+        values["consent"] = json!(true);
+    }
+    admin.submit("apps", form, values).await
+}
+
 /// Uninstalls the app if it is installed (`/apps uninstall`), so each story starts clean:
 /// the plugin then forgets its settings and every user's token.
-async fn uninstall(admin: &Client) {
+pub async fn uninstall(admin: &Client, app_id: &str) {
     let (status, _) = admin
-        .request("GET", &format!("{APPS_API}/apps/{APP_ID}"), None)
+        .request("GET", &format!("{APPS_API}/apps/{app_id}"), None)
         .await;
     if status != 200 {
         return;
@@ -228,7 +229,7 @@ async fn uninstall(admin: &Client) {
     let response = admin
         .submit_binding(
             &["apps", "uninstall"],
-            json!({"app": {"label": APP_ID, "value": APP_ID}}),
+            json!({"app": {"label": app_id, "value": app_id}}),
         )
         .await;
     let text = expect_ok(&response);

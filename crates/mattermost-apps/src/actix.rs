@@ -4,19 +4,33 @@
 //!
 //! Transport problems are HTTP errors: 401 for the token (plain text, a short reason), 413
 //! for a body over the cap, 400 with a `CallResponse` of type `error` for malformed JSON.
+//!
+//! Handlers answer with a [`CallResponse`] (a `Responder`: HTTP 200, JSON) or a
+//! `Result<CallResponse, CallError>`, whose error is answered the same way:
+//!
+//! ```
+//! use mattermost_apps::{CallError, CallResponse, Verified};
+//!
+//! async fn hello(call: Verified) -> Result<CallResponse, CallError> {
+//!     let name = call.value_str("name").ok_or_else(|| CallResponse::error("Who?"))?;
+//!     Ok(CallResponse::ok(format!("Hello, {name}!")))
+//! }
+//! # let _ = actix_web::web::post().to(hello);
+//! ```
 
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
 
+use actix_web::body::BoxBody;
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
 use actix_web::web::{Bytes, BytesMut};
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Responder, ResponseError};
 use futures::StreamExt;
 
 use crate::call_request::CallRequest;
-use crate::call_response::CallResponse;
+use crate::call_response::{CallError, CallResponse};
 use crate::context::{CallContext, Context};
 use crate::jwt::{self, Claims, JwtError, JwtVerifier};
 
@@ -77,6 +91,26 @@ impl ResponseError for Rejection {
                 .content_type("text/plain; charset=utf-8")
                 .body(self.to_string()),
         }
+    }
+}
+
+/// Every call is answered with HTTP 200 and the response as JSON, errors included.
+impl Responder for CallResponse {
+    type Body = BoxBody;
+
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        HttpResponse::Ok().json(self)
+    }
+}
+
+/// HTTP 200 with the error's `CallResponse`: the plugin shows its text to the user.
+impl ResponseError for CallError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::OK
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::Ok().json(self.response())
     }
 }
 

@@ -1,15 +1,30 @@
-//! A client for the Apps plugin's REST API (`/plugins/com.mattermost.apps/api/v1`), used with
-//! a session token from the call's context. It owns a handle to a shared, pooled
-//! `reqwest::Client` (cloning either is cheap), so it can move into a spawned task.
+//! A client for Mattermost as the app's bot or the acting user: the Apps plugin's REST API
+//! (`/plugins/com.mattermost.apps/api/v1`: remote OAuth2, KV) and the few Mattermost v4
+//! calls an app needs to post (see [`AppsClient::create_post`]). It owns a handle to a
+//! shared, pooled `reqwest::Client` (cloning either is cheap), so it can move into a
+//! spawned task. Every answer is read up to [`MAX_ANSWER`] bytes at most.
+//!
+//! Use the HTTP client this crate re-exports, [`crate::reqwest`], so its version always
+//! matches.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::context::Context;
 use crate::oauth2::OAuth2App;
 use crate::secret::{ExposeSecret, SecretString};
 
+mod kv;
+mod posts;
+
+pub use kv::MAX_PREFIX;
+pub use posts::NewPost;
+
 /// Path of the Apps REST API under the Mattermost site URL.
 pub const API_PATH: &str = "/plugins/com.mattermost.apps/api/v1";
+
+/// Path of Mattermost's own REST API under the site URL.
+pub const V4_PATH: &str = "/api/v4";
 
 /// The plugin refuses KV values and OAuth2 bodies larger than this (bytes).
 pub const MAX_BODY: usize = 8192;
@@ -21,7 +36,13 @@ pub const MAX_ANSWER: usize = 64 * 1024;
 /// Why a REST call failed. No variant carries a token or a body the app sent.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// The body is over [`MAX_BODY`]; nothing was sent.
+    /// The call's context has no token for the identity asked for; nothing was sent.
+    #[error("the call's context has no {0}: the manifest must request act_as_bot (bot) or act_as_user (user), and the call expand acting_user_access_token")]
+    NoToken(&'static str),
+    /// A KV prefix or key the plugin cannot address; nothing was sent.
+    #[error("bad KV key: {0}")]
+    BadKey(&'static str),
+    /// The body is over the plugin's limit ([`MAX_BODY`]); nothing was sent.
     #[error("the value is {0} bytes, over the plugin's limit of {MAX_BODY}")]
     TooLarge(usize),
     /// The value could not be encoded or the answer decoded.
@@ -33,7 +54,8 @@ pub enum ClientError {
     /// The answer is over [`MAX_ANSWER`]; the rest was not read.
     #[error("Mattermost's answer is larger than {} KiB", MAX_ANSWER / 1024)]
     AnswerTooLarge,
-    /// Mattermost answered with an error status; `message` is its (trimmed) error text.
+    /// Mattermost answered with an error status; `message` is its error text (the
+    /// `message` of a v4 error object, else the trimmed body).
     #[error("Mattermost answered {status}: {message}")]
     Status {
         /// HTTP status.
@@ -54,63 +76,193 @@ impl From<reqwest::Error> for ClientError {
     }
 }
 
-/// The Apps REST API, as the user (or bot) whose token it holds. `Debug` shows the URL and
-/// redacts the token.
+/// Mattermost and its Apps plugin, as the user (or bot) whose token it holds. `Debug`
+/// shows the URL and redacts the token.
+///
+/// ```no_run
+/// use mattermost_apps::{reqwest, AppsClient, CallError, CallRequest, CallResponse};
+///
+/// async fn remember(http: reqwest::Client, call: CallRequest) -> Result<CallResponse, CallError> {
+///     // The call's expand asked for `acting_user_access_token: all`.
+///     let me = AppsClient::as_acting_user(http, &call.context)?;
+///     let text = call.value_str("text").unwrap_or_default();
+///     me.kv_set("", "note", text).await?;
+///     Ok(CallResponse::ok("Noted."))
+/// }
+/// ```
 #[derive(Clone, Debug)]
 pub struct AppsClient {
     http: reqwest::Client,
-    base: String,
+    site: String,
     token: SecretString,
 }
 
 impl AppsClient {
     /// A client for `site_url` (trailing `/` ignored) acting with `token`. `http` is a
     /// handle to a pooled client: pass a clone of the one the app keeps.
+    ///
+    /// ```
+    /// use mattermost_apps::secret::SecretString;
+    /// use mattermost_apps::{reqwest, AppsClient};
+    ///
+    /// let http = reqwest::Client::new();
+    /// let client = AppsClient::new(http, "https://chat.example.com/", SecretString::from("t0k3n"));
+    /// assert!(!format!("{client:?}").contains("t0k3n"));
+    /// ```
     pub fn new(http: reqwest::Client, site_url: &str, token: SecretString) -> Self {
         Self {
             http,
-            base: format!("{}{API_PATH}", site_url.trim_end_matches('/')),
+            site: site_url.trim_end_matches('/').to_owned(),
             token,
         }
     }
 
+    /// A client acting as the app's bot, with the context's `bot_access_token` (sent with
+    /// every call when the manifest requests `act_as_bot`) and `mattermost_site_url`.
+    ///
+    /// ```
+    /// use mattermost_apps::client::ClientError;
+    /// use mattermost_apps::{reqwest, AppsClient, Context};
+    ///
+    /// let ctx: Context = serde_json::from_str(
+    ///     r#"{"mattermost_site_url": "https://chat.example.com", "bot_access_token": "b0t"}"#,
+    /// )?;
+    /// assert!(AppsClient::as_bot(reqwest::Client::new(), &ctx).is_ok());
+    /// let ping = Context::default();
+    /// assert!(matches!(
+    ///     AppsClient::as_bot(reqwest::Client::new(), &ping),
+    ///     Err(ClientError::NoToken("bot_access_token"))
+    /// ));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn as_bot(http: reqwest::Client, context: &Context) -> Result<Self, ClientError> {
+        let token = context
+            .bot_access_token
+            .clone()
+            .ok_or(ClientError::NoToken("bot_access_token"))?;
+        Ok(Self::new(http, &context.mattermost_site_url, token))
+    }
+
+    /// A client acting as the user who made the call, with the context's
+    /// `acting_user_access_token` (expand it at level `all`; needs `act_as_user`).
+    ///
+    /// ```
+    /// use mattermost_apps::{reqwest, AppsClient, Context};
+    ///
+    /// let ctx: Context = serde_json::from_str(
+    ///     r#"{"mattermost_site_url": "https://chat.example.com", "acting_user_access_token": "u5er"}"#,
+    /// )?;
+    /// assert!(AppsClient::as_acting_user(reqwest::Client::new(), &ctx).is_ok());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn as_acting_user(http: reqwest::Client, context: &Context) -> Result<Self, ClientError> {
+        let token = context
+            .acting_user_access_token
+            .clone()
+            .ok_or(ClientError::NoToken("acting_user_access_token"))?;
+        Ok(Self::new(http, &context.mattermost_site_url, token))
+    }
+
     /// Stores the remote OAuth2 client (needs a system admin's token). A whole replacement.
+    ///
+    /// ```no_run
+    /// # async fn f(client: mattermost_apps::AppsClient) -> Result<(), mattermost_apps::client::ClientError> {
+    /// use mattermost_apps::OAuth2App;
+    ///
+    /// let app = OAuth2App {
+    ///     client_id: "id".into(),
+    ///     client_secret: "secret".into(),
+    ///     ..OAuth2App::default()
+    /// };
+    /// client.store_oauth2_app(&app).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn store_oauth2_app(&self, app: &OAuth2App) -> Result<(), ClientError> {
-        self.post("/oauth2/app", app).await
+        self.send(
+            reqwest::Method::POST,
+            &self.apps("/oauth2/app"),
+            app,
+            MAX_BODY,
+        )
+        .await
+        .map(drop)
     }
 
     /// Stores the acting user's remote token (any JSON; `null` clears it).
+    ///
+    /// ```no_run
+    /// # async fn f(client: mattermost_apps::AppsClient) -> Result<(), mattermost_apps::client::ClientError> {
+    /// client.store_oauth2_user(&serde_json::json!({"refresh_token": "r"})).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn store_oauth2_user<T: Serialize + ?Sized>(
         &self,
         value: &T,
     ) -> Result<(), ClientError> {
-        self.post("/oauth2/user", value).await
+        self.send(
+            reqwest::Method::POST,
+            &self.apps("/oauth2/user"),
+            value,
+            MAX_BODY,
+        )
+        .await
+        .map(drop)
     }
 
     /// Reads the acting user's remote token; `None` when nothing (or `{}`/`null`) is stored.
+    ///
+    /// ```no_run
+    /// # async fn f(client: mattermost_apps::AppsClient) -> Result<(), mattermost_apps::client::ClientError> {
+    /// let token: Option<serde_json::Value> = client.get_oauth2_user().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn get_oauth2_user<T: DeserializeOwned>(&self) -> Result<Option<T>, ClientError> {
-        self.get_optional("/oauth2/user").await
+        let bytes = self.get(&self.apps("/oauth2/user")).await?;
+        decode_optional(&bytes)
     }
 
-    /// Reads a KV value; `None` when the key is missing.
-    pub async fn kv_get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, ClientError> {
-        self.get_optional(&format!("/kv/{}", escape_segment(key)))
-            .await
+    fn apps(&self, path: &str) -> String {
+        format!("{}{API_PATH}{path}", self.site)
     }
 
-    /// Sets a KV value.
-    pub async fn kv_set<T: Serialize + ?Sized>(
+    fn v4(&self, path: &str) -> String {
+        format!("{}{V4_PATH}{path}", self.site)
+    }
+
+    /// Sends `value` as JSON (refused unsent over `limit` bytes); returns the answer.
+    async fn send<T: Serialize + ?Sized>(
         &self,
-        key: &str,
+        method: reqwest::Method,
+        url: &str,
         value: &T,
-    ) -> Result<(), ClientError> {
-        self.post(&format!("/kv/{}", escape_segment(key)), value)
-            .await
+        limit: usize,
+    ) -> Result<Vec<u8>, ClientError> {
+        let body = serde_json::to_vec(value)?;
+        if body.len() > limit {
+            return Err(ClientError::TooLarge(body.len()));
+        }
+        let response = self
+            .http
+            .request(method, url)
+            .bearer_auth(self.token.expose_secret())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await?;
+        read_capped(check(response).await?).await
     }
 
-    /// Deletes a KV value.
-    pub async fn kv_delete(&self, key: &str) -> Result<(), ClientError> {
-        let url = format!("{}/kv/{}", self.base, escape_segment(key));
+    async fn get(&self, url: &str) -> Result<Vec<u8>, ClientError> {
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(self.token.expose_secret())
+            .send()
+            .await?;
+        read_capped(check(response).await?).await
+    }
+
+    async fn delete(&self, url: &str) -> Result<(), ClientError> {
         let response = self
             .http
             .delete(url)
@@ -119,36 +271,6 @@ impl AppsClient {
             .await?;
         check(response).await.map(drop)
     }
-
-    async fn post<T: Serialize + ?Sized>(&self, path: &str, value: &T) -> Result<(), ClientError> {
-        let body = serde_json::to_vec(value)?;
-        if body.len() > MAX_BODY {
-            return Err(ClientError::TooLarge(body.len()));
-        }
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(self.token.expose_secret())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await?;
-        check(response).await.map(drop)
-    }
-
-    async fn get_optional<T: DeserializeOwned>(
-        &self,
-        path: &str,
-    ) -> Result<Option<T>, ClientError> {
-        let response = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(self.token.expose_secret())
-            .send()
-            .await?;
-        let bytes = read_capped(check(response).await?).await?;
-        decode_optional(&bytes)
-    }
 }
 
 async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientError> {
@@ -156,12 +278,8 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientE
     if status.is_success() {
         return Ok(response);
     }
-    let message: String = match read_capped(response).await {
-        Ok(body) => String::from_utf8_lossy(&body)
-            .trim()
-            .chars()
-            .take(300)
-            .collect(),
+    let message = match read_capped(response).await {
+        Ok(body) => error_text(&body),
         Err(err) => err.to_string(),
     };
     Err(ClientError::Status {
@@ -188,6 +306,20 @@ async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ClientE
     Ok(body)
 }
 
+/// The `message` of a Mattermost v4 error object (`{"id", "message", "status_code"}`), or
+/// the body as text (the plugin's errors are plain text); at most 300 characters.
+fn error_text(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct AppError {
+        message: String,
+    }
+    let text = match serde_json::from_slice::<AppError>(body) {
+        Ok(error) => error.message,
+        Err(_) => String::from_utf8_lossy(body).into_owned(),
+    };
+    text.trim().chars().take(300).collect()
+}
+
 /// Empty bodies, `{}` and `null` mean "nothing stored".
 fn decode_optional<T: DeserializeOwned>(bytes: &[u8]) -> Result<Option<T>, ClientError> {
     let trimmed = bytes.trim_ascii();
@@ -195,13 +327,6 @@ fn decode_optional<T: DeserializeOwned>(bytes: &[u8]) -> Result<Option<T>, Clien
         return Ok(None);
     }
     Ok(Some(serde_json::from_slice(trimmed)?))
-}
-
-/// Percent-encodes a KV key so it stays one path segment.
-fn escape_segment(key: &str) -> String {
-    url::form_urlencoded::byte_serialize(key.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }
 
 #[cfg(test)]
@@ -219,7 +344,16 @@ mod tests {
     }
 
     #[test]
-    fn keys_stay_one_segment() {
-        assert_eq!(escape_segment("a/b c"), "a%2Fb%20c");
+    fn error_texts_are_mattermosts_message_or_the_body() {
+        let v4 = br#"{"id":"api.context.permissions.app_error","message":"You do not have the appropriate permissions.","status_code":403}"#;
+        assert_eq!(
+            error_text(v4),
+            "You do not have the appropriate permissions."
+        );
+        assert_eq!(
+            error_text(b"not found: invalid input\n"),
+            "not found: invalid input"
+        );
+        assert_eq!(error_text("é".repeat(400).as_bytes()).chars().count(), 300);
     }
 }

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::model::{Channel, Post, Team};
 use crate::oauth2::OAuth2App;
 use crate::secret::{self, Redacted, SecretString};
 
@@ -65,22 +66,22 @@ pub struct Context {
     pub locale: Option<String>,
     /// The channel, when expanded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<Value>,
+    pub channel: Option<Channel>,
     /// The channel membership, when expanded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_member: Option<Value>,
     /// The team, when expanded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub team: Option<Value>,
+    pub team: Option<Team>,
     /// The team membership, when expanded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_member: Option<Value>,
     /// The post, when expanded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub post: Option<Value>,
+    pub post: Option<Post>,
     /// The thread's root post, when expanded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub root_post: Option<Value>,
+    pub root_post: Option<Post>,
     /// The subject user of a notification, when expanded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<User>,
@@ -236,6 +237,21 @@ mod tests {
             "system_admin"
         ));
         assert!(!has_role("", "system_admin"));
+    }
+
+    #[test]
+    fn channel_team_and_post_are_typed() {
+        let ctx: Context = serde_json::from_str(
+            r#"{"channel": {"id": "c1", "team_id": "t1", "type": "P", "name": "ops"},
+                "team": {"id": "t1", "name": "acme"},
+                "post": {"id": "p1", "message": "deploy?", "root_id": "p0"},
+                "root_post": {"id": "p0"}}"#,
+        )
+        .expect("parse");
+        assert_eq!(ctx.channel.map(|c| c.name), Some("ops".into()));
+        assert_eq!(ctx.team.map(|t| t.name), Some("acme".into()));
+        assert_eq!(ctx.post.map(|p| p.root_id), Some("p0".into()));
+        assert_eq!(ctx.root_post.map(|p| p.id), Some("p0".into()));
     }
 
     #[test]

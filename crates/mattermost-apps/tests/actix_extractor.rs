@@ -5,7 +5,7 @@ use actix_web::{test, web, App, HttpResponse};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use mattermost_apps::actix::MAX_CALL_BODY;
 use mattermost_apps::jwt::HEADER;
-use mattermost_apps::{Claims, JwtVerifier, Verified};
+use mattermost_apps::{CallError, CallResponse, Claims, JwtVerifier, Verified};
 
 const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
 
@@ -92,4 +92,59 @@ async fn a_body_over_the_cap_is_413() {
         "a".repeat(MAX_CALL_BODY)
     );
     assert_eq!(post(Some(bearer(None)), body).await.0, 413);
+}
+
+/// Answers with `?` on a bad number, an early error response, or text.
+async fn remind(call: Verified) -> Result<CallResponse, CallError> {
+    let minutes = call
+        .value_parse::<u32>("minutes")?
+        .ok_or_else(|| CallResponse::error("How many minutes?"))?;
+    Ok(CallResponse::ok(format!("In {minutes} minutes.")))
+}
+
+/// POSTs `values` to `remind` and returns the status and the JSON answer.
+async fn call_remind(values: serde_json::Value) -> (u16, serde_json::Value) {
+    let app = test::init_service(
+        App::new()
+            .app_data(web::Data::new(JwtVerifier::new(SECRET)))
+            .route("/remind", web::post().to(remind)),
+    )
+    .await;
+    let request = test::TestRequest::post()
+        .uri("/remind")
+        .insert_header((HEADER, bearer(None)))
+        .set_json(serde_json::json!({"path": "/remind", "values": values}))
+        .to_request();
+    let response = test::call_service(&app, request).await;
+    let status = response.status().as_u16();
+    (status, test::read_body_json(response).await)
+}
+
+#[actix_web::test]
+async fn handlers_answer_call_responses_and_errors_with_200_json() {
+    assert_eq!(
+        call_remind(serde_json::json!({"minutes": "5"})).await,
+        (
+            200,
+            serde_json::json!({"type": "ok", "text": "In 5 minutes."})
+        )
+    );
+    assert_eq!(
+        call_remind(serde_json::json!({})).await,
+        (
+            200,
+            serde_json::json!({"type": "error", "text": "How many minutes?"})
+        )
+    );
+    assert_eq!(
+        call_remind(serde_json::json!({"minutes": "soon"})).await,
+        (
+            200,
+            serde_json::json!({
+                "type": "error",
+                "text": "minutes: `soon` is not a valid value",
+                "data": {"errors": {"minutes": "`soon` is not a valid value"}}
+            })
+        )
+    );
 }
