@@ -7,6 +7,7 @@ use url::Url;
 
 use super::{as_acting_user, paths, require_admin, COMMAND, ICON};
 use crate::error::AppError;
+use crate::markdown;
 use crate::oauth::{discovery, ProviderKind, ProviderSettings};
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::Verified;
@@ -209,11 +210,15 @@ pub fn configure_form(current: &OAuth2Context) -> Form {
     let stored = ProviderSettings::from_context(current);
     let mut header = match current.complete_url.as_str() {
         "" => "Choose the provider and enter the client the provider issued.".to_owned(),
-        url => format!("Register this redirect URI with the provider: `{url}`"),
+        url => format!(
+            "Register this redirect URI with the provider: {}",
+            markdown::code(url, 1024)
+        ),
     };
     if let Err(problem) = &stored {
         header.push_str(&format!(
-            "\n\nThe stored provider settings cannot be used ({problem}): choose the provider again."
+            "\n\nThe stored provider settings cannot be used ({}): choose the provider again.",
+            markdown::escape(problem, 300)
         ));
     }
     let settings = stored.ok().flatten();
@@ -255,15 +260,16 @@ pub async fn configure(
     let redirect = match ctx.oauth2.complete_url.as_str() {
         "" => String::new(),
         url => format!(
-            " Register this redirect URI with {}: `{url}`.",
-            kind.label()
+            " Register this redirect URI with {}: {}.",
+            kind.label(),
+            markdown::code(url, 1024)
         ),
     };
     Ok(web::Json(
         CallResponse::ok(format!(
-            "Saved the **{}** OAuth2 client `{}`.{redirect} Users can now run `/{COMMAND} connect`.",
+            "Saved the **{}** OAuth2 client {}.{redirect} Users can now run `/{COMMAND} connect`.",
             kind.label(),
-            app.client_id
+            markdown::code(&app.client_id, 200)
         ))
         .refreshing_bindings(),
     ))

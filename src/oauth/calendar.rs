@@ -128,7 +128,7 @@ mod tests {
         assert_eq!(lines[1], "- ada@example\\.com (primary)");
         assert_eq!(
             lines[2],
-            "- \\[Verify\\]\\(https:\u{200B}//x\\.example\\) @\u{200B}all"
+            "- \\[\u{200B}Verify\\]\\(https:\u{200B}//x\\.example\\) @\u{200B}all"
         );
         assert_eq!(lines[3], format!("- {}…", "x".repeat(99)));
         assert!(lines[4].contains("only the first 10"));

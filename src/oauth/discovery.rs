@@ -42,8 +42,9 @@ pub struct Discovered {
     pub iss_required: bool,
 }
 
-/// Why an issuer's document could not be used. The text names the URL and the problem;
-/// what comes from the document is escaped, or shown as code so it can be copied.
+/// Why an issuer's document could not be used: Markdown for a message. The text names the
+/// URL and the problem; what comes from the document is escaped, or shown as code so it can
+/// be copied (`markdown::code`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DiscoveryError {
     /// The issuer is not a usable URL.
@@ -68,11 +69,11 @@ pub enum DiscoveryError {
     #[error("the document at {0} is not a discovery document ({1})")]
     Malformed(String, String),
     /// The document describes another issuer (or none).
-    #[error("the document at {url} names the issuer `{found}`, not {given:?}; enter the issuer exactly as the provider names it")]
+    #[error("the document at {url} names the issuer {}, not {}; enter the issuer exactly as the provider names it", markdown::code(.found, 200), markdown::code(.given, 200))]
     OtherIssuer {
         /// Where it was fetched.
         url: String,
-        /// Its `issuer`, made safe for a code span (copyable, never interpreted).
+        /// Its `issuer`, as the document gives it.
         found: String,
         /// The issuer the admin gave.
         given: String,
@@ -80,8 +81,8 @@ pub enum DiscoveryError {
     /// A required endpoint is missing.
     #[error("the document at {0} has no {1}")]
     Missing(String, &'static str),
-    /// An endpoint is not a usable URL.
-    #[error("the document's {0}: {1}")]
+    /// An endpoint is not usable; the text quotes the document, so it is escaped here.
+    #[error("the document's {}: {}", .0, markdown::escape(.1, 300))]
     BadEndpoint(&'static str, String),
 }
 
@@ -185,11 +186,7 @@ fn read(
     if found != issuer {
         return Err(DiscoveryError::OtherIssuer {
             url: url.to_string(),
-            found: found
-                .chars()
-                .take(200)
-                .map(|c| if c == '`' || c.is_control() { ' ' } else { c })
-                .collect(),
+            found,
             given: issuer.to_owned(),
         });
     }
@@ -304,6 +301,32 @@ mod tests {
         plain["scopes_supported"] = Value::Null;
         let found = read(ISSUER, &at, object(plain)).expect("a good document");
         assert_eq!(found.scopes, "openid profile email");
+    }
+
+    #[test]
+    fn what_the_document_says_shows_literally_in_an_error() {
+        let at = url("https://id.example.com/x");
+        let mut phish = doc();
+        phish["authorization_endpoint"] =
+            json!("[Re-verify your admin session](https://phish.example/)");
+        let err = read(ISSUER, &at, object(phish)).expect_err("not a URL");
+        let text = err.to_string();
+        assert!(!text.contains("[Re-verify"), "{text}");
+        assert!(
+            text.contains("\\[\u{200B}Re\\-verify your admin session\\]\\(https:\u{200B}//phish"),
+            "{text}"
+        );
+        // U+2424 is a line feed to Mattermost's `marked`: it must not end the code span.
+        let mut other = doc();
+        other["issuer"] = json!("https://evil.example\u{2424}\u{2424}# Re-verify");
+        let text = read(ISSUER, &at, object(other))
+            .expect_err("another issuer")
+            .to_string();
+        assert!(!text.contains('\u{2424}'), "{text}");
+        assert!(
+            text.contains("https:\u{200B}//evil\\.example&#x2424;&#x2424;\\#\u{200B} Re\\-verify"),
+            "{text}"
+        );
     }
 
     #[test]

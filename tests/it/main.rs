@@ -13,6 +13,7 @@ mod flow;
 mod install;
 mod issuer;
 mod logs;
+mod outside_text;
 mod pooling;
 mod providers;
 mod real_provider;
