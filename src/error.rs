@@ -119,7 +119,7 @@ impl ResponseError for AppError {
             AppError::MissingContext(part) => log::warn!(
                 "call failed: the context has no `{part}`: check the expand of the manifest and the bindings"
             ),
-            _ => log::info!("call failed: {self}"),
+            _ => log::info!("call failed: {}", crate::logline::escape(&self.to_string())),
         }
         HttpResponse::Ok().json(self.to_response())
     }

@@ -256,7 +256,10 @@ pub async fn configure(
         .store_oauth2_app(&app)
         .await
         .map_err(AppError::mattermost("The configuration was not saved"))?;
-    log::info!("user {} configured the {kind} provider", admin.id);
+    log::info!(
+        "user {} configured the {kind} provider",
+        crate::logline::escape(&admin.id)
+    );
     let redirect = match ctx.oauth2.complete_url.as_str() {
         "" => String::new(),
         url => format!(

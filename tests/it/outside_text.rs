@@ -1,8 +1,12 @@
 //! Outside text (a provider's answers, an issuer's discovery document, the redirect's
-//! parameters) cannot forge what people see: it shows literally in messages.
+//! parameters) cannot forge what people see or what the log says: it shows literally in
+//! messages, on one line in the log.
 
 use serde_json::json;
 
+use crate::support::app::{new_secret, TestApp};
+use crate::support::process::AppProcess;
+use crate::support::provider::{Endpoint, Fault};
 use crate::support::world::{expect_error, expect_ok, World, COMMAND};
 
 /// The characters that start a new line, or reorder what is shown, in a rendered message.
@@ -79,4 +83,39 @@ async fn a_discovery_document_reaches_admin_messages_only_escaped() {
     assert!(line.contains(":x:"), "{line}");
     assert!(!line.contains("]("), "no live link: {line}");
     assert!(!line.contains("https://phish"), "no autolink: {line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_and_provider_text_cannot_forge_a_log_line() {
+    let secret = new_secret();
+    let app = AppProcess::spawn(None, &secret, "info").await;
+    let w = World::with_app(TestApp::external(&app.listen_url, &secret)).await;
+    w.configure_custom_provider().await;
+
+    let forged = "[2026-01-01T00:00:00Z INFO  hello_oauth2_rs] forged";
+    // The redirect's `error_description` (`…/complete?error=x&error_description=a%0A[…`).
+    w.provider
+        .deny_authorization(&format!("a\n{forged} by the redirect\u{2028}\u{202E}"));
+    assert!(!w.walk(&w.alice).await.completed());
+    // A revocation refused with such a description, on the way out.
+    w.provider.allow_authorization();
+    w.connect(&w.alice).await;
+    w.provider.fail_next(
+        Endpoint::Revoke,
+        Fault::Refused(format!("b\r\n{forged} by the provider")),
+    );
+    expect_ok(&w.run(&w.alice, &format!("{COMMAND} disconnect")).await);
+
+    let log = app.stop().await;
+    assert!(
+        log.contains("forged by the redirect") && log.contains("forged by the provider"),
+        "both were logged:\n{log}"
+    );
+    for line in log.lines() {
+        assert!(
+            !line.trim_start().starts_with("[2026-01-01"),
+            "a forged line:\n{log}"
+        );
+        assert!(!line.contains(breaks_or_reorders), "{line:?}");
+    }
 }
