@@ -3,15 +3,13 @@
 //! (`/.well-known/oauth-authorization-server`) when there is none. `configure` fetches it
 //! once and stores what it found; `status` fetches it again to check it.
 
-use std::net::IpAddr;
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use url::{Host, Url};
+use url::Url;
 
 use super::client::{read_capped, ProviderError, MAX_ANSWER};
 use super::config::check_endpoint;
+use super::reach;
 use crate::markdown;
 
 /// The largest document read: real ones are 1 to 5 KiB.
@@ -19,9 +17,6 @@ pub const MAX_DOCUMENT: usize = MAX_ANSWER;
 
 /// The longest endpoint URL taken from a document (the stored settings are capped at 8 KiB).
 const MAX_URL: usize = 1024;
-
-/// How long one name lookup of [`check_reach`] may take.
-const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Asked for when the admin gives no scopes: those of these the issuer supports.
 const DEFAULT_SCOPES: [&str; 3] = ["openid", "profile", "email"];
@@ -123,8 +118,7 @@ pub fn document_urls(issuer: &Url) -> [Url; 2] {
 }
 
 /// Fetches and checks `issuer`'s document: its `issuer` must be exactly the given one, it
-/// must have the authorization and token endpoints, and they must be reachable by the rule
-/// of [`check_reach`]. Returns where it was found and what it gave. The second URL is tried
+/// must have the authorization and token endpoints, and they must pass [`reach::check`]. Returns where it was found and what it gave. The second URL is tried
 /// only when the first answers with an HTTP error.
 pub async fn discover(
     http: &reqwest::Client,
@@ -142,7 +136,9 @@ pub async fn discover(
         match fetch(http, &url).await? {
             Ok(doc) => {
                 let found = read(issuer, &url, doc)?;
-                check_reach(&parsed, &found).await?;
+                reach::check(&parsed, &endpoints(&found))
+                    .await
+                    .map_err(|(name, why)| DiscoveryError::BadEndpoint(name, why))?;
                 return Ok((url, found));
             }
             Err(status) => statuses.push(format!("{url} answered HTTP {status}")),
@@ -184,98 +180,14 @@ async fn fetch(
     }
 }
 
-/// A remote issuer's document must not point the app at its own host or network, where the
-/// token exchange, refresh, revocation and `status`'s probe would carry the client secret
-/// and users' tokens: unless the issuer itself is only on loopback, private or link-local
-/// addresses (development, and the tests' providers on 127.0.0.1), every endpoint must be
-/// https and resolve only to other addresses.
-///
-/// Checked when `configure` stores the endpoints and again at every `status`, not when they
-/// are used: a name that resolves to a public address now and to a private one later (DNS
-/// rebinding) is not caught. Closing that would take the same check inside the HTTP
-/// client's resolver for every request to a remote issuer's endpoints.
-async fn check_reach(issuer: &Url, found: &Discovered) -> Result<(), DiscoveryError> {
-    if addresses(issuer)
-        .await
-        .is_ok_and(|ips| ips.iter().all(|ip| is_internal(*ip)))
-    {
-        return Ok(());
-    }
-    for (name, value) in [
+/// The endpoints a document gave, by their names in it.
+fn endpoints(found: &Discovered) -> [(&'static str, &str); 4] {
+    [
         ("authorization_endpoint", &found.auth_url),
         ("token_endpoint", &found.token_url),
         ("userinfo_endpoint", &found.userinfo_url),
         ("revocation_endpoint", &found.revoke_url),
-    ] {
-        if value.is_empty() {
-            continue;
-        }
-        let url = check_endpoint(value).map_err(|why| DiscoveryError::BadEndpoint(name, why))?;
-        let refuse = |why: String| Err(DiscoveryError::BadEndpoint(name, why));
-        if url.scheme() != "https" {
-            return refuse(format!(
-                "{value:?} must use https (http only when the issuer itself is on a loopback or private address)"
-            ));
-        }
-        let host = url.host_str().unwrap_or_default();
-        match addresses(&url).await {
-            Err(()) => return refuse(format!("{host} could not be resolved")),
-            Ok(ips) => {
-                if let Some(ip) = ips.into_iter().find(|ip| is_internal(*ip)) {
-                    return refuse(format!(
-                        "{host} resolves to {ip}, a loopback, private or link-local address, which only an issuer on such an address may name"
-                    ));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The addresses of `url`'s host: itself when it is an IP address, else what the system
-/// resolver answers within [`LOOKUP_TIMEOUT`]. `Err` when there are none.
-async fn addresses(url: &Url) -> Result<Vec<IpAddr>, ()> {
-    let port = url.port_or_known_default().unwrap_or(443);
-    let ips: Vec<IpAddr> = match url.host() {
-        Some(Host::Ipv4(ip)) => vec![ip.into()],
-        Some(Host::Ipv6(ip)) => vec![ip.into()],
-        Some(Host::Domain(name)) => {
-            tokio::time::timeout(LOOKUP_TIMEOUT, tokio::net::lookup_host((name, port)))
-                .await
-                .map_err(|_| ())?
-                .map_err(|_| ())?
-                .map(|addr| addr.ip())
-                .collect()
-        }
-        None => Vec::new(),
-    };
-    if ips.is_empty() {
-        Err(())
-    } else {
-        Ok(ips)
-    }
-}
-
-/// Loopback, private (RFC 1918, IPv6 unique local), link-local, shared (RFC 6598),
-/// unspecified, "this network" or broadcast; an IPv4-mapped IPv6 address as its IPv4 one.
-fn is_internal(ip: IpAddr) -> bool {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_broadcast()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_unique_local()
-                || v6.is_unicast_link_local()
-        }
-    }
+    ]
 }
 
 /// Checks a fetched document against the issuer the admin gave.
@@ -432,61 +344,6 @@ mod tests {
             text.contains("https:\u{200B}//evil\\.example&#x2424;&#x2424;\\#\u{200B} Re\\-verify"),
             "{text}"
         );
-    }
-
-    #[tokio::test]
-    async fn a_remote_issuer_cannot_point_the_app_at_its_own_host_or_network() {
-        // Documentation addresses (RFC 5737, RFC 3849): neither loopback nor private.
-        let remote = url("https://203.0.113.7/realms/main");
-        let good = Discovered {
-            auth_url: "https://203.0.113.8/auth".into(),
-            token_url: "https://[2001:db8::1]/token".into(),
-            ..Discovered::default()
-        };
-        check_reach(&remote, &good).await.expect("public endpoints");
-        for (bad, why) in [
-            ("http://203.0.113.8/token", "must use https"),
-            ("https://127.0.0.1:8080/token", "resolves to 127.0.0.1"),
-            ("https://localhost:8080/token", "loopback"),
-            ("https://10.1.2.3/token", "resolves to 10.1.2.3"),
-            ("https://172.16.0.1/token", "resolves to 172.16.0.1"),
-            ("https://192.168.1.1/token", "resolves to 192.168.1.1"),
-            ("https://100.64.0.1/token", "resolves to 100.64.0.1"),
-            (
-                "https://169.254.169.254/token",
-                "resolves to 169.254.169.254",
-            ),
-            ("https://0.0.0.0/token", "resolves to 0.0.0.0"),
-            ("https://[::1]/token", "resolves to ::1"),
-            ("https://[fe80::1]/token", "resolves to fe80::1"),
-            ("https://[fd00::1]/token", "resolves to fd00::1"),
-            ("https://[::ffff:127.0.0.1]/token", "loopback"),
-        ] {
-            let found = Discovered {
-                token_url: bad.into(),
-                ..good.clone()
-            };
-            match check_reach(&remote, &found).await {
-                Err(DiscoveryError::BadEndpoint("token_endpoint", text)) => {
-                    assert!(text.contains(why), "{bad}: {text}");
-                }
-                other => panic!("{bad}: {other:?}"),
-            }
-        }
-        // An issuer on this machine (development; the tests' providers) may name such
-        // endpoints, and plain http.
-        let local = url("http://127.0.0.1:9000");
-        let found = Discovered {
-            auth_url: "http://127.0.0.1:9000/auth".into(),
-            token_url: "https://10.1.2.3/token".into(),
-            ..Discovered::default()
-        };
-        check_reach(&local, &found).await.expect("a local issuer");
-        check_reach(&url("http://localhost:9000"), &found)
-            .await
-            .expect("a local issuer by name");
-        // A name with one public address is not local.
-        assert!(!is_internal("203.0.113.7".parse().expect("an address")));
     }
 
     #[test]
