@@ -22,7 +22,8 @@
 //! - nothing may start a new line, because a new line can start a heading, a list or a code
 //!   block: control characters, U+2028 and U+2029 (Unicode's line and paragraph separators)
 //!   become spaces, and U+2424 (which `marked` turns into a line feed before parsing) becomes
-//!   its entity, so it still shows;
+//!   its decimal entity, so it still shows (a hex one, `&#x2424;`, would hold the hashtag
+//!   `#x2424`);
 //! - bidirectional controls, which reorder what is shown around them, are dropped;
 //! - the text is capped.
 //!
@@ -55,7 +56,7 @@ pub fn escape(text: &str, max: usize) -> String {
             '<' => out.push_str("&lt;"),
             '&' => out.push_str("&amp;"),
             '$' => out.push_str("&#36;"),
-            '\u{2424}' => out.push_str("&#x2424;"),
+            '\u{2424}' => out.push_str("&#9252;"),
             _ => out.push(c),
         }
         let after_word = previous.is_some_and(|p| p.is_ascii_alphanumeric());
@@ -188,14 +189,15 @@ mod tests {
     #[test]
     fn nothing_starts_a_new_line_or_block() {
         assert_eq!(escape("a\nb\tc\r\nd", 100), "a b c  d");
-        // A heading and an indented code block, made with U+2424: it shows as itself.
+        // A heading and an indented code block, made with U+2424: it shows as itself. The
+        // entity is decimal: `text_formatting.tsx`'s `hashtagRegex` needs a letter after `#`.
         assert_eq!(
             escape("\u{2424}SECURITY NOTICE\u{2424}===\u{2424}", 100),
-            "&#x2424;SECURITY NOTICE&#x2424;===&#x2424;"
+            "&#9252;SECURITY NOTICE&#9252;===&#9252;"
         );
         assert_eq!(
             escape("Ada\u{2424}\u{2424}    code", 100),
-            "Ada&#x2424;&#x2424;    code"
+            "Ada&#9252;&#9252;    code"
         );
         // Unicode's line and paragraph separators (UAX #14 class BK: a line break wherever
         // text is drawn; ECMAScript line terminators) and the C1 next line.

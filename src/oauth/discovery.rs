@@ -341,7 +341,7 @@ mod tests {
             .to_string();
         assert!(!text.contains('\u{2424}'), "{text}");
         assert!(
-            text.contains("https:\u{200B}//evil\\.example&#x2424;&#x2424;\\#\u{200B} Re\\-verify"),
+            text.contains("https:\u{200B}//evil\\.example&#9252;&#9252;\\#\u{200B} Re\\-verify"),
             "{text}"
         );
     }

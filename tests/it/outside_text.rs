@@ -31,7 +31,7 @@ async fn a_crafted_name_renders_no_heading_code_block_or_reordering() {
     let info = expect_ok(&w.run(&w.alice, &format!("{COMMAND} info")).await);
     assert!(!info.contains(breaks_or_reorders), "{info:?}");
     assert!(
-        info.contains("&#x2424;SECURITY NOTICE&#x2424;===&#x2424;"),
+        info.contains("&#9252;SECURITY NOTICE&#9252;===&#9252;"),
         "U+2424 still shows, as its entity: {info:?}"
     );
 }
