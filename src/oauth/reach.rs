@@ -28,7 +28,7 @@ pub async fn check(
 ) -> Result<(), (&'static str, String)> {
     if addresses(issuer)
         .await
-        .is_ok_and(|ips| ips.iter().all(|ip| is_internal(*ip)))
+        .is_some_and(|ips| ips.iter().all(|ip| is_internal(*ip)))
     {
         return Ok(());
     }
@@ -45,8 +45,8 @@ pub async fn check(
         }
         let host = url.host_str().unwrap_or_default();
         match addresses(&url).await {
-            Err(()) => return refuse(format!("{host} could not be resolved")),
-            Ok(ips) => {
+            None => return refuse(format!("{host} could not be resolved")),
+            Some(ips) => {
                 if let Some(ip) = ips.into_iter().find(|ip| is_internal(*ip)) {
                     return refuse(format!(
                         "{host} resolves to {ip}, a loopback, private or link-local address, which only an issuer on such an address may name"
@@ -59,8 +59,8 @@ pub async fn check(
 }
 
 /// The addresses of `url`'s host: itself when it is an IP address, else what the system
-/// resolver answers within [`LOOKUP_TIMEOUT`]. `Err` when there are none.
-async fn addresses(url: &Url) -> Result<Vec<IpAddr>, ()> {
+/// resolver answers within [`LOOKUP_TIMEOUT`]. `None` when there are none.
+async fn addresses(url: &Url) -> Option<Vec<IpAddr>> {
     let port = url.port_or_known_default().unwrap_or(443);
     let ips: Vec<IpAddr> = match url.host() {
         Some(Host::Ipv4(ip)) => vec![ip.into()],
@@ -68,18 +68,14 @@ async fn addresses(url: &Url) -> Result<Vec<IpAddr>, ()> {
         Some(Host::Domain(name)) => {
             tokio::time::timeout(LOOKUP_TIMEOUT, tokio::net::lookup_host((name, port)))
                 .await
-                .map_err(|_| ())?
-                .map_err(|_| ())?
+                .ok()?
+                .ok()?
                 .map(|addr| addr.ip())
                 .collect()
         }
         None => Vec::new(),
     };
-    if ips.is_empty() {
-        Err(())
-    } else {
-        Ok(ips)
-    }
+    (!ips.is_empty()).then_some(ips)
 }
 
 /// Loopback, private (RFC 1918, IPv6 unique local), link-local, shared (RFC 6598),
