@@ -6,6 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
 use crate::commands::COMMAND;
+use crate::markdown;
 use crate::oauth::refresh::RefreshError;
 use crate::oauth::user_token::ProviderCallError;
 use crate::oauth::ProviderError;
@@ -49,8 +50,8 @@ pub enum AppError {
         /// What the provider did.
         source: ProviderError,
     },
-    /// Mattermost's Apps REST API refused or failed.
-    #[error("{context}: {source}")]
+    /// Mattermost's Apps REST API refused or failed (its words escaped).
+    #[error("{context}: {}", markdown::escape(&.source.to_string(), 500))]
     Mattermost {
         /// What the app was doing.
         context: &'static str,
@@ -119,8 +120,27 @@ impl ResponseError for AppError {
             AppError::MissingContext(part) => log::warn!(
                 "call failed: the context has no `{part}`: check the expand of the manifest and the bindings"
             ),
-            _ => log::info!("call failed: {self}"),
+            _ => log::info!("call failed: {}", crate::logline::escape(&self.to_string())),
         }
         HttpResponse::Ok().json(self.to_response())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_mattermost_says_is_escaped() {
+        let refused = AppError::mattermost("Could not save your token")(ClientError::Status {
+            status: 400,
+            message: "[Sign in again](https://phish.example)\u{2424}# Notice".into(),
+        });
+        assert_eq!(
+            refused.to_string(),
+            "Could not save your token: Mattermost answered 400:\u{200B} \\[\u{200B}Sign in again\\]\\(https:\u{200B}//phish\\.example\\)&#9252;\\#\u{200B} Notice"
+        );
+        let store = AppError::Refresh(RefreshError::Store("[a](https://b)".into())).to_string();
+        assert!(!store.contains("]("), "{store}");
     }
 }

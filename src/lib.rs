@@ -6,11 +6,13 @@
 //! - [`oauth`]: the remote provider: presets, PKCE, exchange, refresh, revoke;
 //! - [`commands`]: this app's calls;
 //! - [`state`]: [`state::AppState`], what every handler shares;
-//! - [`markdown`]: provider text made safe to show in a message;
+//! - [`markdown`]: outside text made safe to show in a message;
+//! - [`logline`]: outside text made safe for a log line;
 //! - [`startup`]: [`startup::Application`], used by `main` and by the tests.
 
 pub mod commands;
 pub mod error;
+pub mod logline;
 pub mod markdown;
 pub mod oauth;
 pub mod secret;

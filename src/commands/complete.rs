@@ -63,10 +63,7 @@ pub async fn complete(
         .map_err(AppError::mattermost("Could not save your token"))?;
     log::info!(
         "user {} connected a {} account",
-        ctx.acting_user
-            .as_ref()
-            .map(|u| u.id.as_str())
-            .unwrap_or("?"),
+        crate::logline::escape(ctx.acting_user.as_ref().map_or("?", |u| u.id.as_str())),
         config.kind
     );
     Ok(web::Json(CallResponse::default()))

@@ -7,7 +7,8 @@ use url::Url;
 
 use super::{as_acting_user, paths, require_admin, COMMAND, ICON};
 use crate::error::AppError;
-use crate::oauth::{discovery, ProviderKind, ProviderSettings};
+use crate::markdown;
+use crate::oauth::{discovery, ProviderConfig, ProviderKind, ProviderSettings};
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::Verified;
 use mattermost_apps::{
@@ -209,11 +210,15 @@ pub fn configure_form(current: &OAuth2Context) -> Form {
     let stored = ProviderSettings::from_context(current);
     let mut header = match current.complete_url.as_str() {
         "" => "Choose the provider and enter the client the provider issued.".to_owned(),
-        url => format!("Register this redirect URI with the provider: `{url}`"),
+        url => format!(
+            "Register this redirect URI with the provider: {}",
+            markdown::code(url, 1024)
+        ),
     };
     if let Err(problem) = &stored {
         header.push_str(&format!(
-            "\n\nThe stored provider settings cannot be used ({problem}): choose the provider again."
+            "\n\nThe stored provider settings cannot be used ({}): choose the provider again.",
+            markdown::escape(problem, 300)
         ));
     }
     let settings = stored.ok().flatten();
@@ -251,19 +256,23 @@ pub async fn configure(
         .store_oauth2_app(&app)
         .await
         .map_err(AppError::mattermost("The configuration was not saved"))?;
-    log::info!("user {} configured the {kind} provider", admin.id);
+    log::info!(
+        "user {} configured the {kind} provider",
+        crate::logline::escape(&admin.id)
+    );
     let redirect = match ctx.oauth2.complete_url.as_str() {
         "" => String::new(),
         url => format!(
-            " Register this redirect URI with {}: `{url}`.",
-            kind.label()
+            " Register this redirect URI with {}: {}.",
+            kind.label(),
+            markdown::code(url, 1024)
         ),
     };
     Ok(web::Json(
         CallResponse::ok(format!(
-            "Saved the **{}** OAuth2 client `{}`.{redirect} Users can now run `/{COMMAND} connect`.",
+            "Saved the **{}** OAuth2 client {}.{redirect} Users can now run `/{COMMAND} connect`.",
             kind.label(),
-            app.client_id
+            markdown::code(&app.client_id, 200)
         ))
         .refreshing_bindings(),
     ))
@@ -274,8 +283,8 @@ fn has_any_value(call: &CallRequest) -> bool {
 }
 
 /// Parses and checks the submitted values. A blank client secret keeps the stored one only
-/// for the same provider, token endpoint and client ID: the old secret belongs to the old
-/// client, and must not be sent to another provider's token endpoint. An issuer's discovery
+/// for the same client ([`same_client`]): the old secret belongs to the old client, and
+/// must not be sent to another token endpoint. An issuer's discovery
 /// document is fetched here, and an unusable one stores nothing.
 async fn read_submission(
     http: &reqwest::Client,
@@ -339,34 +348,19 @@ async fn read_submission(
             .join(" "),
     };
     let client_id = text("client_id");
-    // The stored secret goes only where it went before: the same client at the same token
-    // endpoint, and no new revocation endpoint (the app authenticates there too).
-    let same_client = stored_settings.as_ref().is_some_and(|old| {
-        old.provider == settings.provider
-            && old.token_url == settings.token_url
-            && (settings.revoke_url.is_empty() || old.revoke_url == settings.revoke_url)
-            && old.issuer == settings.issuer
-            && stored.app.client_id.trim() == client_id
-    });
-    let client_secret = match call.value_str("client_secret") {
-        Some(secret) => SecretString::from(secret),
-        None if same_client => stored.app.client_secret.clone(),
-        None => SecretString::default(),
-    };
+    let submitted = call.value_str("client_secret").map(SecretString::from);
+    let kept = submitted.is_none() && !stored.app.client_secret.expose_secret().is_empty();
+    let client_secret = submitted.unwrap_or_else(|| stored.app.client_secret.clone());
     let config = settings
         .resolve(&client_id, &client_secret)
-        .map_err(|mut fields| {
-            let secret_kept_before =
-                !stored.app.client_secret.expose_secret().is_empty() && !same_client;
-            for (field, message) in &mut fields {
-                if *field == "client_secret" && secret_kept_before {
-                    *message =
-                        "required: the stored one belongs to the previous provider or client ID"
-                            .into();
-                }
-            }
-            invalid(fields)
-        })?;
+        .map_err(invalid)?;
+    if kept && !same_client(stored, &config) {
+        return Err(invalid(vec![(
+            "client_secret",
+            "required: the stored one belongs to the previous provider, client ID or endpoints"
+                .into(),
+        )]));
+    }
     let data = serde_json::to_value(&settings).map_err(|_| AppError::Invalid {
         message: "The settings could not be encoded.".into(),
         fields: Vec::new(),
@@ -380,6 +374,23 @@ async fn read_submission(
         },
         provider,
     ))
+}
+
+/// Whether the stored secret may go with `new`: the same provider, issuer and client ID at
+/// the same token endpoint, and no new revocation endpoint (the app authenticates there
+/// too). The endpoints compared are the resolved ones, those the secret is sent to: an
+/// issuer's document may have moved them while every URL field stayed blank.
+fn same_client(stored: &OAuth2Context, new: &ProviderConfig) -> bool {
+    ProviderConfig::from_context(stored)
+        .ok()
+        .flatten()
+        .is_some_and(|old| {
+            old.kind == new.kind
+                && old.issuer == new.issuer
+                && old.client_id == new.client_id
+                && old.token_url == new.token_url
+                && (new.revoke_url.is_none() || old.revoke_url == new.revoke_url)
+        })
 }
 
 fn origin(url: &Url) -> String {

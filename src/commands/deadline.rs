@@ -33,7 +33,10 @@ where
         match tokio::time::timeout(deadline, call).await {
             Ok(answer) => answer,
             Err(_) => {
-                log::warn!("{} passed its deadline of {deadline:?}", request.path());
+                log::warn!(
+                    "{} passed its deadline of {deadline:?}",
+                    crate::logline::escape(request.path())
+                );
                 let text = format!(
                     "The provider is slow: this took more than {} s, so it was stopped. Try again in a moment.",
                     deadline.as_secs_f32()

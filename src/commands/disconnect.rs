@@ -8,6 +8,7 @@ use actix_web::web;
 
 use super::{as_acting_user, provider};
 use crate::error::AppError;
+use crate::logline;
 use crate::oauth::{client, ProviderConfig, StoredToken};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
@@ -47,7 +48,7 @@ pub async fn disconnect(
                     .await
                     .unwrap_or(Err(client::ProviderError::Timeout));
             if let Err(err) = &revoked {
-                log::warn!("revocation failed: {}", err.plain());
+                log::warn!("revocation failed: {}", logline::escape(&err.plain()));
             }
             after_revocation(&config, revoked)
         }

@@ -10,7 +10,10 @@ use mattermost_apps::Verified;
 pub async fn install(call: Verified) -> web::Json<CallResponse> {
     let redirect = match call.context.oauth2.complete_url.as_str() {
         "" => String::new(),
-        url => format!(" Register this redirect URI with your provider: `{url}`."),
+        url => format!(
+            " Register this redirect URI with your provider: {}.",
+            crate::markdown::code(url, 1024)
+        ),
     };
     web::Json(CallResponse::ok(format!(
         "Next, create an OAuth2 client at your provider (Google by default).{redirect} \

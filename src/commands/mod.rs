@@ -139,8 +139,12 @@ fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
     match ProviderConfig::from_context(oauth2) {
         Ok(Some(config)) => Ok(config),
         Ok(None) => Err(AppError::NotConfigured),
+        // The problems quote the stored values: escaped, as they may come from outside.
         Err(problems) => Err(AppError::Misconfigured(configure::describe_problems(
-            &problems,
+            &problems
+                .into_iter()
+                .map(|(field, problem)| (field, crate::markdown::escape(&problem, 300)))
+                .collect::<Vec<_>>(),
         ))),
     }
 }
@@ -160,4 +164,28 @@ fn user_token<'a>(
         site_url(state, ctx)?,
         session,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_settings_are_quoted_escaped() {
+        let mut oauth2 = OAuth2Context::default();
+        oauth2.app.client_id = "id".into();
+        oauth2.app.client_secret = SecretString::from("s");
+        oauth2.app.data = Some(serde_json::json!({
+            "provider": "custom",
+            "auth_url": "[Sign in again](https://phish.example/)",
+            "token_url": "https://id.example.com/token",
+        }));
+        let text = match provider(&oauth2) {
+            Err(err) => err.to_string(),
+            Ok(_) => panic!("not a URL"),
+        };
+        assert!(text.contains("Auth URL: "), "{text}");
+        assert!(!text.contains("]("), "{text}");
+        assert!(!text.contains("https://phish"), "{text}");
+    }
 }

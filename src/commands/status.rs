@@ -9,7 +9,7 @@ use actix_web::web;
 use super::configure::setting_label;
 use super::{require_admin, COMMAND};
 use crate::error::AppError;
-use crate::markdown::escape;
+use crate::markdown::{self, escape};
 use crate::oauth::discovery::{self, Discovered};
 use crate::oauth::probe::{self, Verdict};
 use crate::oauth::{ProviderConfig, ProviderError, ProviderSettings};
@@ -197,7 +197,7 @@ async fn check_credentials(
     }
 }
 
-/// `text` (an admin's setting) as inline code; a backtick in it cannot end the span.
+/// A setting as inline code, or escaped when a code span cannot show it literally.
 fn code(text: &str) -> String {
-    format!("`{}`", text.replace('`', "'"))
+    markdown::code(text, 1024)
 }

@@ -128,10 +128,27 @@ mod tests {
         assert_eq!(lines[1], "- ada@example\\.com (primary)");
         assert_eq!(
             lines[2],
-            "- \\[Verify\\]\\(https:\u{200B}//x\\.example\\) @\u{200B}all"
+            "- \\[\u{200B}Verify\\]\\(https:\u{200B}//x\\.example\\) @\u{200B}all"
         );
         assert_eq!(lines[3], format!("- {}…", "x".repeat(99)));
         assert!(lines[4].contains("only the first 10"));
         assert_eq!(Calendars::default().describe(), "You have no calendars.");
+    }
+
+    /// Anyone who owns a calendar the user subscribes to controls its title.
+    #[test]
+    fn a_calendar_title_cannot_start_a_heading() {
+        let calendars = Calendars {
+            items: vec![Calendar {
+                summary: "\u{2424}SECURITY NOTICE\u{2424}===\u{2424}".into(),
+                ..Calendar::default()
+            }],
+            more: false,
+        };
+        let text = calendars.describe();
+        assert_eq!(
+            text,
+            "Your calendars:\n- &#9252;SECURITY NOTICE&#9252;===&#9252;"
+        );
     }
 }

@@ -565,7 +565,7 @@ mod tests {
         let err = ProviderError::refused("access_denied", Some("[Retry](https://evil.example)"));
         assert_eq!(
             err.to_string(),
-            "the provider refused: access\\_denied (\\[Retry\\]\\(https:\u{200B}//evil\\.example\\))"
+            "the provider refused: access\\_denied (\\[\u{200B}Retry\\]\\(https:\u{200B}//evil\\.example\\))"
         );
         assert_eq!(
             err.plain(),

@@ -9,6 +9,7 @@ use url::Url;
 
 use super::client::{read_capped, ProviderError, MAX_ANSWER};
 use super::config::check_endpoint;
+use super::reach;
 use crate::markdown;
 
 /// The largest document read: real ones are 1 to 5 KiB.
@@ -42,8 +43,9 @@ pub struct Discovered {
     pub iss_required: bool,
 }
 
-/// Why an issuer's document could not be used. The text names the URL and the problem;
-/// what comes from the document is escaped, or shown as code so it can be copied.
+/// Why an issuer's document could not be used: Markdown for a message. The text names the
+/// URL and the problem; what comes from the document is escaped, or shown as code so it can
+/// be copied (`markdown::code`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DiscoveryError {
     /// The issuer is not a usable URL.
@@ -68,11 +70,11 @@ pub enum DiscoveryError {
     #[error("the document at {0} is not a discovery document ({1})")]
     Malformed(String, String),
     /// The document describes another issuer (or none).
-    #[error("the document at {url} names the issuer `{found}`, not {given:?}; enter the issuer exactly as the provider names it")]
+    #[error("the document at {url} names the issuer {}, not {}; enter the issuer exactly as the provider names it", markdown::code(.found, 200), markdown::code(.given, 200))]
     OtherIssuer {
         /// Where it was fetched.
         url: String,
-        /// Its `issuer`, made safe for a code span (copyable, never interpreted).
+        /// Its `issuer`, as the document gives it.
         found: String,
         /// The issuer the admin gave.
         given: String,
@@ -80,8 +82,8 @@ pub enum DiscoveryError {
     /// A required endpoint is missing.
     #[error("the document at {0} has no {1}")]
     Missing(String, &'static str),
-    /// An endpoint is not a usable URL.
-    #[error("the document's {0}: {1}")]
+    /// An endpoint is not usable; the text quotes the document, so it is escaped here.
+    #[error("the document's {}: {}", .0, markdown::escape(.1, 300))]
     BadEndpoint(&'static str, String),
 }
 
@@ -115,9 +117,9 @@ pub fn document_urls(issuer: &Url) -> [Url; 2] {
     [oidc, rfc8414]
 }
 
-/// Fetches and checks `issuer`'s document: its `issuer` must be exactly the given one, and
-/// it must have the authorization and token endpoints. Returns where it was found and what
-/// it gave. The second URL is tried only when the first answers with an HTTP error.
+/// Fetches and checks `issuer`'s document: its `issuer` must be exactly the given one, it
+/// must have the authorization and token endpoints, and they must pass [`reach::check`]. Returns where it was found and what it gave. The second URL is tried
+/// only when the first answers with an HTTP error.
 pub async fn discover(
     http: &reqwest::Client,
     issuer: &str,
@@ -132,7 +134,13 @@ pub async fn discover(
     let mut statuses = Vec::new();
     for url in document_urls(&parsed) {
         match fetch(http, &url).await? {
-            Ok(doc) => return read(issuer, &url, doc).map(|found| (url, found)),
+            Ok(doc) => {
+                let found = read(issuer, &url, doc)?;
+                reach::check(&parsed, &endpoints(&found))
+                    .await
+                    .map_err(|(name, why)| DiscoveryError::BadEndpoint(name, why))?;
+                return Ok((url, found));
+            }
             Err(status) => statuses.push(format!("{url} answered HTTP {status}")),
         }
     }
@@ -172,6 +180,16 @@ async fn fetch(
     }
 }
 
+/// The endpoints a document gave, by their names in it.
+fn endpoints(found: &Discovered) -> [(&'static str, &str); 4] {
+    [
+        ("authorization_endpoint", &found.auth_url),
+        ("token_endpoint", &found.token_url),
+        ("userinfo_endpoint", &found.userinfo_url),
+        ("revocation_endpoint", &found.revoke_url),
+    ]
+}
+
 /// Checks a fetched document against the issuer the admin gave.
 fn read(
     issuer: &str,
@@ -185,11 +203,7 @@ fn read(
     if found != issuer {
         return Err(DiscoveryError::OtherIssuer {
             url: url.to_string(),
-            found: found
-                .chars()
-                .take(200)
-                .map(|c| if c == '`' || c.is_control() { ' ' } else { c })
-                .collect(),
+            found,
             given: issuer.to_owned(),
         });
     }
@@ -304,6 +318,32 @@ mod tests {
         plain["scopes_supported"] = Value::Null;
         let found = read(ISSUER, &at, object(plain)).expect("a good document");
         assert_eq!(found.scopes, "openid profile email");
+    }
+
+    #[test]
+    fn what_the_document_says_shows_literally_in_an_error() {
+        let at = url("https://id.example.com/x");
+        let mut phish = doc();
+        phish["authorization_endpoint"] =
+            json!("[Re-verify your admin session](https://phish.example/)");
+        let err = read(ISSUER, &at, object(phish)).expect_err("not a URL");
+        let text = err.to_string();
+        assert!(!text.contains("[Re-verify"), "{text}");
+        assert!(
+            text.contains("\\[\u{200B}Re\\-verify your admin session\\]\\(https:\u{200B}//phish"),
+            "{text}"
+        );
+        // U+2424 is a line feed to Mattermost's `marked`: it must not end the code span.
+        let mut other = doc();
+        other["issuer"] = json!("https://evil.example\u{2424}\u{2424}# Re-verify");
+        let text = read(ISSUER, &at, object(other))
+            .expect_err("another issuer")
+            .to_string();
+        assert!(!text.contains('\u{2424}'), "{text}");
+        assert!(
+            text.contains("https:\u{200B}//evil\\.example&#9252;&#9252;\\#\u{200B} Re\\-verify"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`token`]: the stored token's JSON shape (golang.org/x/oauth2's `Token`);
 //! - [`pkce`]: the PKCE verifier, derived from the OAuth2 state;
 //! - [`discovery`]: the endpoints found from an issuer (`configure --issuer`);
+//! - [`reach`]: where a remote issuer may send the app (no loopback or private hosts);
 //! - [`probe`]: the client credentials checked without a user (`status`);
 //! - [`calendar`]: the Google Calendar list `info` shows.
 
@@ -19,6 +20,7 @@ pub mod config;
 pub mod discovery;
 pub mod pkce;
 pub mod probe;
+pub mod reach;
 pub mod refresh;
 pub mod token;
 pub mod user_token;

@@ -33,8 +33,9 @@ pub enum RefreshError {
     /// The provider refused or failed (the old token stays stored).
     #[error(transparent)]
     Provider(#[from] ProviderError),
-    /// The new token could not be stored in Mattermost (the old one stays stored).
-    #[error("the refreshed token could not be saved in Mattermost: {0}")]
+    /// The new token could not be stored in Mattermost (the old one stays stored); the text
+    /// is Mattermost's, escaped for a message.
+    #[error("the refreshed token could not be saved in Mattermost: {}", crate::markdown::escape(.0, 500))]
     Store(String),
     /// The refresh task stopped without an answer.
     #[error("the refresh stopped unexpectedly")]

@@ -193,7 +193,10 @@ async fn refresh_and_store(
                 .store_oauth2_user(&new)
                 .await
                 .map_err(|err| RefreshError::Store(err.to_string()))?;
-            log::info!("refreshed the token of user {user_id}");
+            log::info!(
+                "refreshed the token of user {}",
+                crate::logline::escape(&user_id)
+            );
             Ok(new)
         }
         Err(err) if err.is_invalid_grant() => {
@@ -221,7 +224,10 @@ pub async fn clear_unless_replaced(
         }
     }
     if let Err(err) = mattermost.store_oauth2_user(&serde_json::Value::Null).await {
-        log::warn!("could not clear a dead token: {err}");
+        log::warn!(
+            "could not clear a dead token: {}",
+            crate::logline::escape(&err.to_string())
+        );
     }
     None
 }

@@ -43,7 +43,7 @@ async fn info_lists_the_google_calendars_with_a_refreshed_token() {
     // Escaped: the shared calendar's Markdown name is neither a link nor a mention.
     assert!(
         text.ends_with(
-            "\n\nYour calendars:\n- alice@provider\\.example (primary)\n- \\[Team\\]\\(https:\u{200B}//evil\\.example\\) @\u{200B}all"
+            "\n\nYour calendars:\n- alice@provider\\.example (primary)\n- \\[\u{200B}Team\\]\\(https:\u{200B}//evil\\.example\\) @\u{200B}all"
         ),
         "{text}"
     );

@@ -239,3 +239,52 @@ async fn a_code_from_another_issuer_is_refused_and_nothing_is_stored() {
     w.provider.set_iss(Some("https://evil.example"));
     w.connect(&w.alice).await;
 }
+
+/// A blank secret keeps the stored one only for the endpoints it went to: when the issuer's
+/// document moves the token endpoint, re-submitting the same form (every URL blank) must
+/// not send the old secret there.
+#[tokio::test]
+async fn a_moved_token_endpoint_needs_the_secret_again() {
+    let w = World::new().await;
+    let p = &w.provider;
+    expect_ok(&w.run(&w.sam, &by_issuer(&w, p.issuer(), "")).await);
+    let before = w.mm.stored_oauth2_app().expect("stored");
+    let same_form = format!(
+        "{COMMAND} configure --issuer {} --client-id {}",
+        p.issuer(),
+        p.client_id()
+    );
+    // Unchanged: the blank secret keeps the stored one.
+    expect_ok(&w.run(&w.sam, &same_form).await);
+    assert_eq!(w.mm.stored_oauth2_app().as_ref(), Some(&before));
+
+    for (key, moved) in [
+        (
+            "token_endpoint",
+            format!("{}/elsewhere/token", p.base_url()),
+        ),
+        (
+            "revocation_endpoint",
+            format!("{}/elsewhere/revoke", p.base_url()),
+        ),
+    ] {
+        let mut doc = p.discovery_document();
+        doc[key] = json!(moved);
+        p.set_discovery(Some(doc));
+        let response = w.run(&w.sam, &same_form).await;
+        let text = expect_error(&response);
+        assert!(text.contains("Client secret: required"), "{key}: {text}");
+        assert!(
+            response["data"]["errors"]["client_secret"].is_string(),
+            "{response:#}"
+        );
+        assert_eq!(w.mm.stored_oauth2_app().as_ref(), Some(&before), "{key}");
+    }
+    // With the secret given again, the new endpoints are stored.
+    expect_ok(&w.run(&w.sam, &by_issuer(&w, p.issuer(), "")).await);
+    let data = w.mm.stored_oauth2_app().expect("stored")["data"].clone();
+    assert_eq!(
+        data["discovered"]["revoke_url"],
+        json!(format!("{}/elsewhere/revoke", p.base_url()))
+    );
+}

@@ -15,6 +15,7 @@ mod flow;
 mod install;
 mod issuer;
 mod logs;
+mod outside_text;
 mod pooling;
 mod providers;
 #[cfg(feature = "e2e")]

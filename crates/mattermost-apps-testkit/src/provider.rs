@@ -57,6 +57,8 @@ pub enum Fault {
     Forbidden,
     /// HTTP 200, JSON, and a body of [`HUGE_BODY`] bytes.
     Huge,
+    /// HTTP 400 `{"error": "invalid_request"}` with this `error_description`.
+    Refused(String),
 }
 
 /// The size of a [`Fault::Huge`] body: far more than any real answer.
@@ -522,6 +524,7 @@ async fn take_fault(inner: &PInner, endpoint: Endpoint) -> Option<HttpResponse> 
             HttpResponse::Unauthorized().finish()
         }
         Fault::InvalidGrant => oauth_error(400, "invalid_grant", "injected invalid_grant"),
+        Fault::Refused(description) => oauth_error(400, "invalid_request", &description),
     })
 }
 
