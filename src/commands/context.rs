@@ -1,0 +1,70 @@
+/// The acting user, required.
+fn acting_user(ctx: &Context) -> Result<&User, AppError> {
+    ctx.acting_user
+        .as_ref()
+        .ok_or(AppError::MissingContext("acting_user"))
+}
+
+/// The acting user, who must be a system admin. Fails closed: no expanded user, no access.
+fn require_admin(ctx: &Context) -> Result<&User, AppError> {
+    let user = acting_user(ctx)?;
+    if user.is_system_admin() {
+        Ok(user)
+    } else {
+        Err(AppError::AdminOnly)
+    }
+}
+
+/// Where to call Mattermost: the override, else the context's site URL.
+fn site_url<'a>(state: &'a AppState, ctx: &'a Context) -> Result<&'a str, AppError> {
+    match state.site_url_override.as_deref() {
+        Some(url) => Ok(url),
+        None if !ctx.mattermost_site_url.is_empty() => Ok(&ctx.mattermost_site_url),
+        None => Err(AppError::MissingContext("mattermost_site_url")),
+    }
+}
+
+/// The acting user's Mattermost session token (expanded by `acting_user_access_token`).
+fn session(ctx: &Context) -> Result<&SecretString, AppError> {
+    ctx.acting_user_access_token
+        .as_ref()
+        .filter(|t| !t.expose_secret().is_empty())
+        .ok_or(AppError::MissingContext("acting_user_access_token"))
+}
+
+/// The Apps REST API as the acting user.
+fn as_acting_user(state: &AppState, ctx: &Context) -> Result<AppsClient, AppError> {
+    Ok(AppsClient::new(
+        state.http.clone(),
+        site_url(state, ctx)?,
+        session(ctx)?.clone(),
+    ))
+}
+
+/// The configured provider, or why there is none.
+fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
+    match ProviderConfig::from_context(oauth2) {
+        Ok(Some(config)) => Ok(config),
+        Ok(None) => Err(AppError::NotConfigured),
+        Err(problems) => Err(AppError::Misconfigured(configure::describe_problems(
+            &problems,
+        ))),
+    }
+}
+
+/// The acting user's token, for calling the provider as them (and refreshing it).
+fn user_token<'a>(
+    state: &'a AppState,
+    ctx: &Context,
+    config: &ProviderConfig,
+) -> Result<UserToken<'a>, AppError> {
+    let session = session(ctx)?;
+    Ok(UserToken::new(
+        &state.refresher,
+        &state.http,
+        config,
+        &acting_user(ctx)?.id,
+        site_url(state, ctx)?,
+        session,
+    ))
+}
