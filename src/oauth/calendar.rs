@@ -8,12 +8,6 @@ use super::client::{get_as_user, ProviderError};
 use crate::markdown::escape;
 use mattermost_apps::secret::SecretString;
 
-/// The Calendar API's calendar list of the signed-in user.
-pub const GOOGLE_CALENDAR_LIST: &str =
-    "https://www.googleapis.com/calendar/v3/users/me/calendarList";
-
-/// The Calendar API's scopes start with this (`…/calendar`, `…/calendar.readonly`, …).
-pub const GOOGLE_CALENDAR_SCOPE: &str = "https://www.googleapis.com/auth/calendar";
 
 /// The most calendars listed.
 pub const MAX_CALENDARS: usize = 10;
