@@ -12,6 +12,7 @@
 pub mod commands;
 pub mod error;
 pub mod markdown;
+pub mod names;
 pub mod oauth;
 pub mod secret;
 pub mod settings;

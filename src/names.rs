@@ -1,3 +1,6 @@
+//! The names Mattermost knows this app by: its slash command, its icon and its call paths.
+//! A leaf: the error texts, the bindings and the routes all use them.
+
 /// The slash command: `/hello-oauth2-rs`.
 pub const COMMAND: &str = "hello-oauth2-rs";
 
@@ -30,4 +33,3 @@ pub mod paths {
     /// Ping.
     pub const PING: &str = "/ping";
 }
-

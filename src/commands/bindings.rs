@@ -10,7 +10,8 @@ use actix_web::{web, HttpResponse};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
-use super::{configure, paths, status, COMMAND, ICON};
+use super::{configure, status};
+use crate::names::{paths, COMMAND, ICON};
 use mattermost_apps::binding::location;
 use mattermost_apps::context::{has_role, CallContext};
 use mattermost_apps::Verified;

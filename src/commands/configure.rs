@@ -5,8 +5,9 @@
 use actix_web::web;
 use url::Url;
 
-use super::{as_acting_user, paths, require_admin, COMMAND, ICON};
+use super::context::{as_acting_user, require_admin};
 use crate::error::AppError;
+use crate::names::{paths, COMMAND, ICON};
 use crate::oauth::{discovery, ProviderKind, ProviderSettings};
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::Verified;

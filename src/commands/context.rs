@@ -1,12 +1,22 @@
+//! What a call takes from its context: the acting user (an admin, for some calls), the way
+//! back to Mattermost as that user, the configured provider and the user's token. Each
+//! missing part is an [`AppError`] naming it.
+
+use crate::error::AppError;
+use crate::oauth::{ProviderConfig, UserToken};
+use crate::state::AppState;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
+use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
+
 /// The acting user, required.
-fn acting_user(ctx: &Context) -> Result<&User, AppError> {
+pub(super) fn acting_user(ctx: &Context) -> Result<&User, AppError> {
     ctx.acting_user
         .as_ref()
         .ok_or(AppError::MissingContext("acting_user"))
 }
 
 /// The acting user, who must be a system admin. Fails closed: no expanded user, no access.
-fn require_admin(ctx: &Context) -> Result<&User, AppError> {
+pub(super) fn require_admin(ctx: &Context) -> Result<&User, AppError> {
     let user = acting_user(ctx)?;
     if user.is_system_admin() {
         Ok(user)
@@ -33,7 +43,7 @@ fn session(ctx: &Context) -> Result<&SecretString, AppError> {
 }
 
 /// The Apps REST API as the acting user.
-fn as_acting_user(state: &AppState, ctx: &Context) -> Result<AppsClient, AppError> {
+pub(super) fn as_acting_user(state: &AppState, ctx: &Context) -> Result<AppsClient, AppError> {
     Ok(AppsClient::new(
         state.http.clone(),
         site_url(state, ctx)?,
@@ -42,18 +52,18 @@ fn as_acting_user(state: &AppState, ctx: &Context) -> Result<AppsClient, AppErro
 }
 
 /// The configured provider, or why there is none.
-fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
+pub(super) fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
     match ProviderConfig::from_context(oauth2) {
         Ok(Some(config)) => Ok(config),
         Ok(None) => Err(AppError::NotConfigured),
-        Err(problems) => Err(AppError::Misconfigured(configure::describe_problems(
-            &problems,
-        ))),
+        Err(problems) => Err(AppError::Misconfigured(
+            super::configure::describe_problems(&problems),
+        )),
     }
 }
 
 /// The acting user's token, for calling the provider as them (and refreshing it).
-fn user_token<'a>(
+pub(super) fn user_token<'a>(
     state: &'a AppState,
     ctx: &Context,
     config: &ProviderConfig,

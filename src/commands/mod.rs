@@ -1,10 +1,12 @@
 //! This app's routes: one file per call, `manifest.rs` for what the plugin downloads at
-//! install, `health.rs` for the liveness checks, and the few helpers the calls share.
+//! install, `health.rs` for the liveness checks, and `context.rs` for what the calls take
+//! from their context.
 
 mod bindings;
 mod complete;
 mod configure;
 mod connect;
+mod context;
 mod deadline;
 mod disconnect;
 mod health;
@@ -19,11 +21,7 @@ pub use configure::configure_form;
 
 use actix_web::web;
 
-use crate::error::AppError;
-use crate::oauth::{ProviderConfig, UserToken};
-use crate::state::AppState;
-use mattermost_apps::secret::{ExposeSecret, SecretString};
-use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
+use crate::names::paths;
 
 /// Registers every route: the hot path first, the one pattern (matched by a regex) last.
 /// Every call but `/bindings` (which calls no one) answers within the call deadline.
@@ -57,4 +55,3 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(call(paths::STATUS, web::post().to(status::status)))
         .route("/static/{name}", web::get().to(manifest::static_asset));
 }
-

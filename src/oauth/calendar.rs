@@ -4,10 +4,10 @@
 use serde::Deserialize;
 use url::Url;
 
-use super::client::{get_as_user, ProviderError};
+use super::error::ProviderError;
+use super::http::get_as_user;
 use crate::markdown::escape;
 use mattermost_apps::secret::SecretString;
-
 
 /// The most calendars listed.
 pub const MAX_CALENDARS: usize = 10;

@@ -1,32 +1,29 @@
-//! Talking to the provider: the authorize URL, the code exchange, refresh, revocation and
-//! userinfo. Every request goes through the one shared `reqwest::Client` (timeouts set,
-//! redirects off) and reads at most [`MAX_ANSWER`] bytes of the answer. Errors carry the
-//! provider's error code and description (capped), never a token, a code or a body.
+//! The requests to the provider: the authorize URL, the code exchange, refresh, revocation
+//! and userinfo, built on the shared plumbing of [`super::http`] (the one client, capped
+//! answers) and failing with [`ProviderError`].
 
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, Utc};
-use futures::future::{BoxFuture, FutureExt};
 use oauth2::basic::{BasicClient, BasicTokenResponse, BasicTokenType};
 use oauth2::{
-    AsyncHttpClient, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, ErrorResponseType, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardErrorResponse, TokenResponse,
-    TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    ErrorResponseType, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    RequestTokenError, Scope, StandardErrorResponse, TokenResponse, TokenUrl,
 };
 use serde_json::Value;
 use url::Url;
 
 use super::config::ProviderConfig;
+use super::error::ProviderError;
+use super::http::{client_post, get_as_user, read_capped, transport_error, CappedHttp};
 use super::token::StoredToken;
 use crate::markdown;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 
-
 /// A client with the authorize and token endpoints set (the type parameters are the
 /// auth, device, introspection, revocation and token endpoints).
 type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
-
 
 /// Who the user is at the provider, from the userinfo endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -219,7 +216,6 @@ pub async fn revoke(
     Ok(true)
 }
 
-
 /// Reads who the token belongs to.
 pub async fn userinfo(
     http: &reqwest::Client,
@@ -231,8 +227,6 @@ pub async fn userinfo(
         .map_err(|_| ProviderError::BadResponse("userinfo is not JSON".into()))?;
     Ok(Identity::from_userinfo(&doc))
 }
-
-
 
 fn stored(
     response: &BasicTokenResponse,
@@ -275,7 +269,6 @@ fn expiry_after(now: DateTime<Utc>, lifetime: Duration) -> Result<DateTime<Utc>,
         })
 }
 
-
 fn token_error<T>(err: RequestTokenError<ProviderError, StandardErrorResponse<T>>) -> ProviderError
 where
     T: ErrorResponseType + AsRef<str> + 'static,
@@ -309,8 +302,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::config::{ProviderKind, ProviderSettings};
+    use crate::oauth::config::ProviderSettings;
     use crate::oauth::pkce::PkceKey;
+    use crate::oauth::preset::ProviderKind;
     use crate::secret::AppSecret;
 
     #[test]

@@ -1,18 +1,15 @@
-//! Which provider the admin configured: the named presets, the settings stored in the
-//! plugin (`OAuth2App.data`), and the resolved endpoints the app talks to.
+//! Which provider the admin configured: the settings stored in the plugin
+//! (`OAuth2App.data`, with what an issuer's document gave), and the resolved endpoints the
+//! app talks to. Data only: no requests.
 
-use std::fmt;
 use std::net::IpAddr;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::calendar::{GOOGLE_CALENDAR_LIST, GOOGLE_CALENDAR_SCOPE};
-use super::discovery::Discovered;
+use super::preset::{ProviderKind, GOOGLE_CALENDAR_LIST, GOOGLE_CALENDAR_SCOPE};
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::OAuth2Context;
-
 
 /// What the admin chose, stored as `OAuth2App.data`. Blank URLs mean "the issuer's, else
 /// the preset's" and blank scopes "the preset's, else the issuer's", so switching providers
@@ -388,5 +385,4 @@ mod tests {
         assert!(check_endpoint("ftp://auth.example.com/token").is_err());
         assert!(check_endpoint("not a url").is_err());
     }
-
 }

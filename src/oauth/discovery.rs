@@ -3,12 +3,13 @@
 //! (`/.well-known/oauth-authorization-server`) when there is none. `configure` fetches it
 //! once and stores what it found; `status` fetches it again to check it.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
-use super::client::{read_capped, ProviderError, MAX_ANSWER};
-use super::config::check_endpoint;
+use super::config::{check_endpoint, Discovered};
+use super::error::ProviderError;
+use super::http::{read_capped, MAX_ANSWER};
 use crate::markdown;
 
 /// The largest document read: real ones are 1 to 5 KiB.

@@ -1,3 +1,9 @@
+//! What can go wrong at the provider, as the user is told it: the OAuth2 error code and
+//! description (capped, Markdown-escaped), or what failed in the transport; never a token,
+//! a code or a body. Every request module returns it; a refresh shares one (it is `Clone`).
+
+use crate::markdown;
+
 /// What went wrong at the provider. Clone, so one refresh's outcome can be shared.
 ///
 /// `Display` is Markdown-safe (the provider's words are escaped for a Mattermost message);
@@ -78,6 +84,10 @@ impl ProviderError {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
     #[test]
     fn a_refusal_is_escaped_in_messages_and_plain_on_pages() {
         let err = ProviderError::refused("access_denied", Some("[Retry](https://evil.example)"));
@@ -90,3 +100,4 @@ impl ProviderError {
             "the provider refused: access_denied ([Retry](https://evil.example))"
         );
     }
+}

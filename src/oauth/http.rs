@@ -1,3 +1,18 @@
+//! The HTTP plumbing every provider request shares: the one `reqwest::Client` (timeouts
+//! set, redirects off, built in `AppState`), answers read up to [`MAX_ANSWER`] bytes,
+//! transport failures as [`ProviderError`]s, the client's Basic authentication, a GET as
+//! the user, and the adapter that gives the oauth2 crate this client.
+
+use futures::future::{BoxFuture, FutureExt};
+use oauth2::{AsyncHttpClient, HttpRequest, HttpResponse};
+use serde_json::Value;
+use url::Url;
+
+use super::config::ProviderConfig;
+use super::error::ProviderError;
+use crate::markdown;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
+
 /// The most the app reads of a provider's answer. Token and userinfo answers are a few KiB
 /// (an ID token with many claims stays well under this); anything longer is refused.
 pub const MAX_ANSWER: usize = 64 * 1024;
@@ -69,7 +84,7 @@ fn refusal_message(body: &[u8]) -> Option<String> {
 
 /// The oauth2 crate's HTTP client: the shared `reqwest::Client`, reading at most
 /// [`MAX_ANSWER`] bytes of an answer.
-struct CappedHttp<'a>(&'a reqwest::Client);
+pub(crate) struct CappedHttp<'a>(pub(crate) &'a reqwest::Client);
 
 impl<'c> AsyncHttpClient<'c> for CappedHttp<'_> {
     type Error = ProviderError;

@@ -1,3 +1,11 @@
+//! The providers the app knows by name: each one's endpoints, scopes, extra authorize
+//! parameters and how it revokes; data only.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
 /// The providers the configure form offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -153,6 +161,17 @@ pub const PRESETS: &[Preset] = &[
     },
 ];
 
+/// The Calendar API's calendar list of the signed-in user.
+pub const GOOGLE_CALENDAR_LIST: &str =
+    "https://www.googleapis.com/calendar/v3/users/me/calendarList";
+
+/// The Calendar API's scopes start with this (`…/calendar`, `…/calendar.readonly`, …).
+pub const GOOGLE_CALENDAR_SCOPE: &str = "https://www.googleapis.com/auth/calendar";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
     #[test]
     fn provider_names_parse_case_insensitively() {
         assert_eq!("GitHub".parse::<ProviderKind>(), Ok(ProviderKind::Github));
@@ -161,10 +180,4 @@ pub const PRESETS: &[Preset] = &[
             .expect_err("unknown")
             .contains("google"));
     }
-
-/// The Calendar API's calendar list of the signed-in user.
-pub const GOOGLE_CALENDAR_LIST: &str =
-    "https://www.googleapis.com/calendar/v3/users/me/calendarList";
-
-/// The Calendar API's scopes start with this (`…/calendar`, `…/calendar.readonly`, …).
-pub const GOOGLE_CALENDAR_SCOPE: &str = "https://www.googleapis.com/auth/calendar";
+}
