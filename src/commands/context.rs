@@ -57,7 +57,7 @@ pub(super) fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppErro
         Ok(Some(config)) => Ok(config),
         Ok(None) => Err(AppError::NotConfigured),
         Err(problems) => Err(AppError::Misconfigured(
-            super::configure::describe_problems(&problems),
+            super::provider_form::describe_problems(&problems),
         )),
     }
 }

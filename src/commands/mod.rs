@@ -14,6 +14,7 @@ mod help;
 mod info;
 mod install;
 mod manifest;
+mod provider_form;
 mod status;
 
 pub use bindings::{bindings_for, BindingsContext};

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use actix_web::web;
 
-use super::configure::setting_label;
 use super::context::require_admin;
+use super::provider_form::setting_label;
 use crate::error::AppError;
 use crate::markdown::escape;
 use crate::names::COMMAND;
