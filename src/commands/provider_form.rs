@@ -49,7 +49,7 @@ pub struct Setting {
 }
 
 /// Every setting, in form order.
-pub const SETTINGS: [Setting; 11] = [
+pub const SETTINGS: [Setting; 10] = [
     Setting {
         key: "provider",
         label: "Provider",
@@ -149,16 +149,6 @@ pub const SETTINGS: [Setting; 11] = [
         required: false,
         read: |e| &e.settings.calendar_url,
         write: |e, v| set(&mut e.settings.calendar_url, v.into()),
-    },
-    Setting {
-        key: "audience",
-        label: "Audience",
-        flag: "audience",
-        kind: Kind::Text(TextSubtype::Input),
-        help: "Scratch: a trivial setting.",
-        required: false,
-        read: |e| &e.settings.audience,
-        write: |e, v| set(&mut e.settings.audience, v.into()),
     },
 ];
 
