@@ -1,12 +1,10 @@
 //! `POST /bindings`: the slash command and its sub-commands, chosen for the acting user.
-//! Clients fetch bindings on every channel switch, so the call reads only what the answer
-//! depends on (the acting user's roles, whether a token is stored) and answers with one
-//! of four bodies serialised once.
+//! Plain on purpose: read the two facts the answer depends on (is the acting user a system
+//! admin, do they have a stored token) → build the bindings → serialise. Clients fetch
+//! bindings on every channel switch, so the call parses only those facts and skips the
+//! rest of the context unread.
 
-use std::sync::LazyLock;
-
-use actix_web::http::header::HeaderValue;
-use actix_web::{web, HttpResponse};
+use actix_web::HttpResponse;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
@@ -15,7 +13,7 @@ use crate::names::{paths, COMMAND, ICON};
 use mattermost_apps::binding::location;
 use mattermost_apps::context::{has_role, CallContext};
 use mattermost_apps::Verified;
-use mattermost_apps::{Binding, Call, CallResponse, Context, Expand, ExpandLevel, User};
+use mattermost_apps::{Binding, Call, CallResponse, Expand, ExpandLevel};
 
 /// What the `info` and `disconnect` calls expand: the token, the provider and a way to
 /// store (the acting user and their access token).
@@ -27,56 +25,28 @@ const TOKEN_EXPAND: Expand = Expand {
     ..Expand::NONE
 };
 
-/// `POST /bindings`: the pre-serialised answer for the acting user's [`UserFacts`].
+/// `POST /bindings`: the bindings for the acting user's [`UserFacts`].
 pub async fn bindings(call: Verified<BindingsContext>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(HeaderValue::from_static("application/json"))
-        .body(RESPONSES[call.context.user_facts().index()].clone())
+    let bindings = bindings_for(call.context.user_facts());
+    match serde_json::to_value(bindings) {
+        Ok(data) => HttpResponse::Ok().json(CallResponse::data(data)),
+        // Only string-keyed maps and plain values: not expected to fail.
+        Err(err) => {
+            log::error!("the bindings could not be serialised: {err}");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
 }
 
 /// What the bindings depend on: whether the acting user is a system admin, and whether they
 /// have a stored token.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UserFacts {
-    /// The acting user is a system admin: show `configure`.
+    /// The acting user is a system admin: show `configure` and `status`.
     pub admin: bool,
     /// The acting user has a stored token (the plugin sends `context.oauth2.user`): `info`
     /// and `disconnect` instead of `connect`.
     pub connected: bool,
-}
-
-impl UserFacts {
-    /// Every combination, in [`UserFacts::index`] order.
-    const ALL: [UserFacts; 4] = [
-        UserFacts {
-            admin: false,
-            connected: false,
-        },
-        UserFacts {
-            admin: false,
-            connected: true,
-        },
-        UserFacts {
-            admin: true,
-            connected: false,
-        },
-        UserFacts {
-            admin: true,
-            connected: true,
-        },
-    ];
-
-    /// Reads the two facts from the context.
-    pub fn of(ctx: &Context) -> Self {
-        Self {
-            admin: ctx.acting_user.as_ref().is_some_and(User::is_system_admin),
-            connected: ctx.oauth2.user.is_some(),
-        }
-    }
-
-    fn index(self) -> usize {
-        usize::from(self.admin) * 2 + usize::from(self.connected)
-    }
 }
 
 /// The bindings call's context, only as far as the answer reads it: the acting user (its ID
@@ -107,7 +77,7 @@ struct OAuth2User {
 }
 
 impl BindingsContext {
-    /// The two facts, as `UserFacts::of` reads them from the full context.
+    /// The two facts.
     pub fn user_facts(&self) -> UserFacts {
         UserFacts {
             admin: self
@@ -125,26 +95,9 @@ impl CallContext for BindingsContext {
     }
 }
 
-/// The response body for each combination of facts, in [`UserFacts::index`] order.
-static RESPONSES: LazyLock<[web::Bytes; 4]> = LazyLock::new(|| UserFacts::ALL.map(render));
-
-/// The `ok` response carrying the bindings for `facts`, as JSON.
-fn render(facts: UserFacts) -> web::Bytes {
-    let data = serde_json::to_value(build(facts)).unwrap_or_default();
-    // Only string-keyed maps and plain values: serialising cannot fail.
-    serde_json::to_vec(&CallResponse::data(data))
-        .unwrap_or_default()
-        .into()
-}
-
-/// The bindings for a context: `configure` for system admins, `connect` until connected,
-/// `info` and `disconnect` once connected, `help` for everyone.
-pub fn bindings_for(ctx: &Context) -> Vec<Binding> {
-    build(UserFacts::of(ctx))
-}
-
-/// The bindings for these facts.
-fn build(UserFacts { admin, connected }: UserFacts) -> Vec<Binding> {
+/// The bindings for these facts: `configure` and `status` for system admins, `connect`
+/// until connected, `info` and `disconnect` once connected, `help` for everyone.
+pub fn bindings_for(UserFacts { admin, connected }: UserFacts) -> Vec<Binding> {
     let mut commands = Vec::with_capacity(5);
     if connected {
         commands.push(command(
@@ -231,7 +184,7 @@ fn command(label: &str, description: &str, submit: Call) -> Binding {
 
 #[cfg(test)]
 mod tests {
-    use actix_web::{test as actix_test, App};
+    use actix_web::{test as actix_test, web, App};
     use jsonwebtoken::{encode, EncodingKey, Header};
     use serde_json::{json, Value};
 
@@ -265,30 +218,40 @@ mod tests {
                "context": context})
     }
 
-    /// The contexts the two facts can come from, including tokens that are not tokens.
-    fn cases() -> Vec<Value> {
+    /// Bodies the two facts can come from (tokens that are not tokens included), each with
+    /// the facts it holds.
+    fn cases() -> Vec<(Value, UserFacts)> {
         let good = json!({"access_token": "at", "token_type": "Bearer",
                           "refresh_token": "rt", "expiry": "2025-06-11T15:50:11.48Z"});
         let roles = [
-            None,
-            Some("system_user"),
-            Some("system_admin system_user"),
-            Some("system_user custom_system_admin_like"),
+            (None, false),
+            (Some("system_user"), false),
+            (Some("system_admin system_user"), true),
+            (Some("system_user custom_system_admin_like"), false),
         ];
         let tokens = [
-            None,
-            Some(good),
-            Some(Value::Null),
-            Some(json!({})),
-            Some(json!({"access_token": ""})),
-            Some(json!({"access_token": "at", "expiry": "not a time"})),
-            Some(json!({"access_token": "at", "expiry": "0001-01-01T00:00:00Z"})),
-            Some(json!("a string")),
+            (None, false),
+            (Some(good), true),
+            (Some(Value::Null), false),
+            (Some(json!({})), true),
+            (Some(json!({"access_token": ""})), true),
+            (
+                Some(json!({"access_token": "at", "expiry": "not a time"})),
+                true,
+            ),
+            (
+                Some(json!({"access_token": "at", "expiry": "0001-01-01T00:00:00Z"})),
+                true,
+            ),
+            (Some(json!("a string")), true),
         ];
-        roles
-            .iter()
-            .flat_map(|r| tokens.iter().map(move |t| body(*r, t.clone())))
-            .collect()
+        let mut cases = Vec::new();
+        for (roles, admin) in roles {
+            for (token, connected) in tokens.clone() {
+                cases.push((body(roles, token), UserFacts { admin, connected }));
+            }
+        }
+        cases
     }
 
     /// The facts the handler reads from a body, or the parse error.
@@ -296,22 +259,47 @@ mod tests {
         serde_json::from_str::<CallRequest<BindingsContext>>(text).map(|r| r.context.user_facts())
     }
 
-    /// The facts [`bindings_for`] reads from the full context.
-    fn full(text: &str) -> UserFacts {
-        let request: CallRequest<Context> = serde_json::from_str(text).expect("full");
-        UserFacts::of(&request.context)
+    /// The sub-command labels of a bindings answer's data.
+    fn labels(data: &Value) -> Vec<String> {
+        data[0]["bindings"][0]["bindings"]
+            .as_array()
+            .expect("sub-commands")
+            .iter()
+            .map(|b| b["label"].as_str().expect("a label").to_owned())
+            .collect()
     }
 
     #[test]
-    fn the_bindings_context_yields_the_same_facts_as_the_full_one() {
-        let mut seen = std::collections::HashSet::new();
-        for case in cases() {
+    fn the_facts_are_read_from_the_context() {
+        for (case, facts) in cases() {
             let text = case.to_string();
-            let facts = full(&text);
             assert_eq!(read(&text).expect("parses"), facts, "{text}");
-            seen.insert(facts.index());
         }
-        assert_eq!(seen.len(), 4, "every combination is covered");
+    }
+
+    #[test]
+    fn the_bindings_follow_the_facts() {
+        let expected = [
+            (false, false, &["connect", "help"][..]),
+            (false, true, &["info", "disconnect", "help"]),
+            (true, false, &["connect", "configure", "status", "help"]),
+            (
+                true,
+                true,
+                &["info", "disconnect", "configure", "status", "help"],
+            ),
+        ];
+        for (admin, connected, commands) in expected {
+            let data = serde_json::to_value(bindings_for(UserFacts { admin, connected }))
+                .expect("serialises");
+            assert_eq!(
+                labels(&data),
+                commands,
+                "admin {admin}, connected {connected}"
+            );
+            let hint = data[0]["bindings"][0]["hint"].as_str().expect("a hint");
+            assert_eq!(hint, format!("[{}]", commands.join(" | ")));
+        }
     }
 
     #[test]
@@ -369,9 +357,7 @@ mod tests {
             let text = format!(
                 r#"{{"context":{{"acting_user":{{"id":"{USER}","roles":"system_user"}},"oauth2":{{"user":{token}}}}}}}"#
             );
-            let facts = read(&text).expect("parses");
-            assert_eq!(facts, full(&text), "{token}");
-            assert!(facts.connected, "{token}");
+            assert!(read(&text).expect("parses").connected, "{token}");
         }
         let text = format!(
             r#"{{"context":{{"acting_user":{{"id":"{USER}","roles":"system_user"}},"oauth2":{{"user":null}}}}}}"#
@@ -380,7 +366,7 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn the_handler_answers_what_building_the_bindings_per_call_did() {
+    async fn the_handler_answers_the_bindings_of_the_callers_facts() {
         let app = actix_test::init_service(
             App::new()
                 .app_data(web::Data::new(JwtVerifier::new(SECRET)))
@@ -400,10 +386,8 @@ mod tests {
             .expect("sign")
         };
         let token = format!("Bearer {}", sign(&claims(USER)));
-        for case in cases() {
-            // What the handler answered before the cache and the slim context.
-            let full: CallRequest<Context> = serde_json::from_value(case.clone()).expect("full");
-            let data = serde_json::to_value(bindings_for(&full.context)).expect("data");
+        for (case, facts) in cases() {
+            let data = serde_json::to_value(bindings_for(facts)).expect("data");
             let expected = serde_json::to_vec(&CallResponse::data(data)).expect("json");
 
             let request = actix_test::TestRequest::post()
@@ -418,7 +402,7 @@ mod tests {
                 content_type.as_ref().map(|v| v.as_bytes()),
                 Some(&b"application/json"[..])
             );
-            assert_eq!(actix_test::read_body(response).await, expected);
+            assert_eq!(actix_test::read_body(response).await, expected, "{case}");
         }
 
         // The JWT's user must still match the (slim) context's acting user.

@@ -17,7 +17,7 @@ mod manifest;
 mod provider_form;
 mod status;
 
-pub use bindings::{bindings_for, BindingsContext};
+pub use bindings::{bindings_for, BindingsContext, UserFacts};
 pub use configure::configure_form;
 
 use actix_web::web;
