@@ -16,9 +16,11 @@ mod install;
 mod manifest;
 mod provider_form;
 mod status;
+mod user_facts;
 
-pub use bindings::{bindings_for, BindingsContext, UserFacts};
+pub use bindings::bindings_for;
 pub use configure::configure_form;
+pub use user_facts::{BindingsContext, UserFacts};
 
 use actix_web::web;
 
