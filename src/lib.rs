@@ -7,6 +7,7 @@
 //! - [`commands`]: this app's calls;
 //! - [`state`]: [`state::AppState`], what every handler shares;
 //! - [`markdown`]: provider text made safe to show in a message;
+//! - [`names`]: the slash command, the icon and the call paths;
 //! - [`startup`]: [`startup::Application`], used by `main` and by the tests.
 
 pub mod commands;
