@@ -44,7 +44,7 @@ struct Page {
 }
 
 /// Reads the first page of the user's calendars, with userinfo's error handling
-/// ([`get_as_user`]).
+/// (`get_as_user` in `super::http`).
 pub async fn list(
     http: &reqwest::Client,
     url: &Url,
