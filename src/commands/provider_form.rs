@@ -49,7 +49,7 @@ pub struct Setting {
 }
 
 /// Every setting, in form order.
-pub const SETTINGS: [Setting; 10] = [
+pub const SETTINGS: &[Setting] = &[
     Setting {
         key: "provider",
         label: "Provider",
@@ -228,7 +228,7 @@ pub fn has_any_value(call: &CallRequest) -> bool {
 pub fn read(call: &CallRequest) -> Result<Entered, Vec<(&'static str, String)>> {
     let mut entered = Entered::default();
     let mut errors = Vec::new();
-    for setting in &SETTINGS {
+    for setting in SETTINGS {
         if let Some(value) = call.value_str(setting.key) {
             if let Err(message) = (setting.write)(&mut entered, value) {
                 errors.push((setting.key, message));
@@ -269,7 +269,7 @@ mod tests {
 
     #[test]
     fn what_is_written_reads_back_and_flags_follow_labels() {
-        for setting in &SETTINGS {
+        for setting in SETTINGS {
             assert_eq!(
                 setting.flag,
                 setting.label.to_lowercase().replace(' ', "-"),
