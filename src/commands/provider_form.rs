@@ -150,16 +150,6 @@ pub const SETTINGS: &[Setting] = &[
         read: |e| &e.settings.calendar_url,
         write: |e, v| set(&mut e.settings.calendar_url, v.into()),
     },
-    Setting {
-        key: "audience",
-        label: "Audience",
-        flag: "audience",
-        kind: Kind::Text(TextSubtype::Input),
-        help: "Scratch: a trivial setting.",
-        required: false,
-        read: |e| &e.settings.audience,
-        write: |e, v| set(&mut e.settings.audience, v.into()),
-    },
 ];
 
 /// Stores a written value.

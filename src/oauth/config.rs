@@ -39,9 +39,6 @@ pub struct ProviderSettings {
     /// Google's calendar list override (`info` lists the user's calendars).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub calendar_url: String,
-    /// Scratch: a trivial setting.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub audience: String,
     /// What the issuer's discovery document gave when `configure` fetched it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovered: Option<Discovered>,
