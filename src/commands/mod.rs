@@ -1,6 +1,7 @@
-//! This app's routes: one file per call, `manifest.rs` for what the plugin downloads at
-//! install, `health.rs` for the liveness checks, and `context.rs` for what the calls take
-//! from their context.
+//! This app's route table. One file per call, `manifest.rs` for what the plugin downloads
+//! at install, `health.rs` for the liveness checks; beside them `context.rs` (what the
+//! calls take from their context), `provider_form.rs` (configure's settings table),
+//! `user_facts.rs` (what `/bindings` reads) and `deadline.rs` (the calls' time limit).
 
 mod bindings;
 mod complete;
