@@ -5,8 +5,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::commands::COMMAND;
 use crate::markdown;
+use crate::names::COMMAND;
 use crate::oauth::refresh::RefreshError;
 use crate::oauth::user_token::ProviderCallError;
 use crate::oauth::ProviderError;

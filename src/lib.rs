@@ -8,12 +8,14 @@
 //! - [`state`]: [`state::AppState`], what every handler shares;
 //! - [`markdown`]: outside text made safe to show in a message;
 //! - [`logline`]: outside text made safe for a log line;
+//! - [`names`]: the slash command, the icon and the call paths;
 //! - [`startup`]: [`startup::Application`], used by `main` and by the tests.
 
 pub mod commands;
 pub mod error;
 pub mod logline;
 pub mod markdown;
+pub mod names;
 pub mod oauth;
 pub mod secret;
 pub mod settings;

@@ -6,7 +6,7 @@
 
 use actix_web::web;
 
-use super::{as_acting_user, provider};
+use super::context::{as_acting_user, provider};
 use crate::error::AppError;
 use crate::oauth::{client, ProviderConfig, ProviderError};
 use crate::state::AppState;

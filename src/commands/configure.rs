@@ -5,15 +5,16 @@
 use actix_web::web;
 use url::Url;
 
-use super::{as_acting_user, paths, require_admin, COMMAND, ICON};
+use super::context::{as_acting_user, require_admin};
+use super::provider_form::{self, describe_problems, setting, Entered};
 use crate::error::AppError;
 use crate::markdown;
+use crate::names::{paths, COMMAND, ICON};
 use crate::oauth::{discovery, ProviderConfig, ProviderKind, ProviderSettings};
-use mattermost_apps::secret::{ExposeSecret, SecretString};
+use mattermost_apps::secret::ExposeSecret;
 use mattermost_apps::Verified;
 use mattermost_apps::{
-    Call, CallRequest, CallResponse, Expand, ExpandLevel, Field, FieldType, Form, OAuth2App,
-    OAuth2Context, SelectOption, TextSubtype,
+    Call, CallRequest, CallResponse, Expand, ExpandLevel, Form, OAuth2App, OAuth2Context,
 };
 
 /// Configure needs the admin (required), their token (to store), and the stored client.
@@ -23,169 +24,6 @@ const EXPAND: Expand = Expand {
     oauth2_app: Some(ExpandLevel::All),
     ..Expand::NONE
 };
-
-/// One setting of the form. Its `label` is the one name people see, in the modal and in
-/// error texts; its flag is that name in lower case with dashes (`Client ID`,
-/// `--client-id`); `name` is the key in `values` and in field errors.
-struct Setting {
-    name: &'static str,
-    label: &'static str,
-    flag: &'static str,
-    subtype: TextSubtype,
-    help: &'static str,
-}
-
-/// The provider select.
-const PROVIDER: Setting = Setting {
-    name: "provider",
-    label: "Provider",
-    flag: "provider",
-    subtype: TextSubtype::Input,
-    help: "google, github, gitlab, microsoft or custom. Blank: the stored one (Google at first).",
-};
-
-/// The text settings, in form order.
-const TEXT_SETTINGS: [Setting; 9] = [
-    Setting {
-        name: "issuer",
-        label: "Issuer",
-        flag: "issuer",
-        subtype: TextSubtype::Url,
-        help: "OpenID Connect / OAuth2 issuer URL: its discovery document gives the URLs and scopes left blank.",
-    },
-    Setting {
-        name: "client_id",
-        label: "Client ID",
-        flag: "client-id",
-        subtype: TextSubtype::Input,
-        help: "The OAuth2 client ID issued by the provider.",
-    },
-    Setting {
-        name: "client_secret",
-        label: "Client secret",
-        flag: "client-secret",
-        subtype: TextSubtype::Password,
-        help: "Blank: keep the stored one (only for the same provider and client ID).",
-    },
-    Setting {
-        name: "auth_url",
-        label: "Auth URL",
-        flag: "auth-url",
-        subtype: TextSubtype::Url,
-        help: "The authorization endpoint. Blank: the provider's. Required for custom.",
-    },
-    Setting {
-        name: "token_url",
-        label: "Token URL",
-        flag: "token-url",
-        subtype: TextSubtype::Url,
-        help: "The token endpoint. Blank: the provider's. Required for custom.",
-    },
-    Setting {
-        name: "userinfo_url",
-        label: "Userinfo URL",
-        flag: "userinfo-url",
-        subtype: TextSubtype::Url,
-        help: "Used by `info`. Blank: the provider's.",
-    },
-    Setting {
-        name: "revoke_url",
-        label: "Revoke URL",
-        flag: "revoke-url",
-        subtype: TextSubtype::Url,
-        help: "RFC 7009 endpoint used by `disconnect`. Blank: the provider's.",
-    },
-    Setting {
-        name: "scopes",
-        label: "Scopes",
-        flag: "scopes",
-        subtype: TextSubtype::Input,
-        help: "Space-separated. Blank: the provider's.",
-    },
-    Setting {
-        name: "calendar_url",
-        label: "Calendar URL",
-        flag: "calendar-url",
-        subtype: TextSubtype::Url,
-        help: "Google only: the Calendar API's calendar list shown by `info`. Blank: Google's.",
-    },
-];
-
-fn settings() -> impl Iterator<Item = &'static Setting> {
-    std::iter::once(&PROVIDER).chain(TEXT_SETTINGS.iter())
-}
-
-/// The name people see for the setting behind the field `name` (the field itself when
-/// unknown).
-pub fn setting_label(name: &str) -> &str {
-    settings()
-        .find(|s| s.name == name)
-        .map_or(name, |s| s.label)
-}
-
-/// Field problems as one sentence for a message, each named by its setting
-/// ("Token URL: required for the custom provider; …"). A command shows only the error's
-/// text, not the per-field errors, so the text must carry them.
-pub fn describe_problems(problems: &[(&'static str, String)]) -> String {
-    problems
-        .iter()
-        .map(|(field, message)| format!("{}: {message}", setting_label(field)))
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
-/// What a form shows: the stored settings in the modal, nothing in the binding.
-struct Prefill<'a> {
-    provider: Option<ProviderKind>,
-    client_id: &'a str,
-    settings: ProviderSettings,
-}
-
-/// The configure form's fields. `prefill` gives the modal its current values (never the
-/// client secret); without it (the binding) no field has a value or is required, because
-/// the command line sends a field's value as a default and refuses to send anything while
-/// a required field is missing.
-fn fields(prefill: Option<&Prefill<'_>>) -> Vec<Field> {
-    let option = |k: ProviderKind| SelectOption::new(k.label(), k.as_str());
-    let mut fields = vec![Field {
-        name: PROVIDER.name.into(),
-        field_type: FieldType::StaticSelect,
-        is_required: prefill.is_some(),
-        label: PROVIDER.flag.into(),
-        modal_label: PROVIDER.label.into(),
-        description: PROVIDER.help.into(),
-        options: ProviderKind::ALL.into_iter().map(option).collect(),
-        value: prefill
-            .and_then(|p| p.provider)
-            .and_then(|kind| serde_json::to_value(option(kind)).ok()),
-        ..Field::default()
-    }];
-    for setting in &TEXT_SETTINGS {
-        let value = prefill.map_or("", |p| match setting.name {
-            "client_id" => p.client_id,
-            "issuer" => p.settings.issuer.as_str(),
-            "calendar_url" => p.settings.calendar_url.as_str(),
-            "auth_url" => p.settings.auth_url.as_str(),
-            "token_url" => p.settings.token_url.as_str(),
-            "userinfo_url" => p.settings.userinfo_url.as_str(),
-            "revoke_url" => p.settings.revoke_url.as_str(),
-            "scopes" => p.settings.scopes.as_str(),
-            _ => "",
-        });
-        fields.push(Field {
-            name: setting.name.into(),
-            field_type: FieldType::Text,
-            is_required: prefill.is_some() && setting.name == "client_id",
-            label: setting.flag.into(),
-            modal_label: setting.label.into(),
-            subtype: Some(setting.subtype),
-            description: setting.help.into(),
-            value: (!value.is_empty()).then(|| value.into()),
-            ..Field::default()
-        });
-    }
-    fields
-}
 
 /// The configure binding's form: every field (as flags for the command line, none
 /// required, no values) and the submit. A command runs the submit with what was typed; a
@@ -197,7 +35,7 @@ pub fn binding_form() -> Form {
         title: TITLE.into(),
         icon: ICON.into(),
         submit: Some(Call::new(paths::CONFIGURE, EXPAND)),
-        fields: fields(None),
+        fields: provider_form::fields(None),
         ..Form::default()
     }
 }
@@ -222,21 +60,25 @@ pub fn configure_form(current: &OAuth2Context) -> Form {
         ));
     }
     let settings = stored.ok().flatten();
-    let prefill = Prefill {
-        provider: match &settings {
-            Some(settings) => settings.provider,
-            None if current.app.client_id.is_empty() => Some(ProviderKind::Google),
-            None => None,
+    let provider = match &settings {
+        Some(settings) => settings.provider,
+        None if current.app.client_id.is_empty() => Some(ProviderKind::Google),
+        None => None,
+    };
+    let prefill = Entered {
+        settings: ProviderSettings {
+            provider,
+            ..settings.unwrap_or_default()
         },
-        client_id: current.app.client_id.as_str(),
-        settings: settings.unwrap_or_default(),
+        client_id: current.app.client_id.clone(),
+        client_secret: None,
     };
     Form {
         title: TITLE.into(),
         header,
         icon: ICON.into(),
         submit: Some(Call::new(paths::CONFIGURE, EXPAND)),
-        fields: fields(Some(&prefill)),
+        fields: provider_form::fields(Some(&prefill)),
         ..Form::default()
     }
 }
@@ -248,7 +90,7 @@ pub async fn configure(
 ) -> Result<web::Json<CallResponse>, AppError> {
     let ctx = &call.context;
     let admin = require_admin(ctx)?;
-    if !has_any_value(&call) {
+    if !provider_form::has_any_value(&call) {
         return Ok(web::Json(CallResponse::form(configure_form(&ctx.oauth2))));
     }
     let (app, kind) = read_submission(&state.http, &call).await?;
@@ -278,10 +120,6 @@ pub async fn configure(
     ))
 }
 
-fn has_any_value(call: &CallRequest) -> bool {
-    settings().any(|setting| call.value_str(setting.name).is_some())
-}
-
 /// Parses and checks the submitted values. A blank client secret keeps the stored one only
 /// for the same client ([`same_client`]): the old secret belongs to the old client, and
 /// must not be sent to another token endpoint. An issuer's discovery
@@ -303,54 +141,35 @@ async fn read_submission(
     } else {
         ProviderSettings::from_context(stored).ok().flatten()
     };
-    let text = |name| call.value_str(name).unwrap_or_default().to_owned();
-    let issuer = text("issuer");
-    let provider = match call.value_str(PROVIDER.name) {
-        Some(text) => text
-            .parse::<ProviderKind>()
-            .map_err(|message| invalid(vec![(PROVIDER.name, message)]))?,
-        None if !issuer.is_empty() => ProviderKind::Custom,
+    let Entered {
+        mut settings,
+        client_id,
+        client_secret,
+    } = provider_form::read(call).map_err(invalid)?;
+    let provider = match settings.provider {
+        Some(provider) => provider,
+        None if !settings.issuer.is_empty() => ProviderKind::Custom,
         None if stored.app.client_id.is_empty() => ProviderKind::Google,
         None => stored_settings
             .as_ref()
             .and_then(|s| s.provider)
             .ok_or_else(|| {
+                let flag = setting("provider").map_or("provider", |s| s.flag);
                 invalid(vec![(
-                    PROVIDER.name,
-                    format!(
-                        "required: the stored one cannot be read; give `--{}`",
-                        PROVIDER.flag
-                    ),
+                    "provider",
+                    format!("required: the stored one cannot be read; give `--{flag}`"),
                 )])
             })?,
     };
-    let discovered = match issuer.as_str() {
-        "" => None,
-        issuer => Some(
-            discovery::discover(http, issuer)
-                .await
-                .map_err(|err| invalid(vec![("issuer", err.to_string())]))?
-                .1,
-        ),
-    };
-    let settings = ProviderSettings {
-        provider: Some(provider),
-        issuer,
-        discovered,
-        auth_url: text("auth_url"),
-        token_url: text("token_url"),
-        userinfo_url: text("userinfo_url"),
-        revoke_url: text("revoke_url"),
-        calendar_url: text("calendar_url"),
-        scopes: text("scopes")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
-    };
-    let client_id = text("client_id");
-    let submitted = call.value_str("client_secret").map(SecretString::from);
-    let kept = submitted.is_none() && !stored.app.client_secret.expose_secret().is_empty();
-    let client_secret = submitted.unwrap_or_else(|| stored.app.client_secret.clone());
+    settings.provider = Some(provider);
+    if !settings.issuer.is_empty() {
+        let (_, found) = discovery::discover(http, &settings.issuer)
+            .await
+            .map_err(|err| invalid(vec![("issuer", err.to_string())]))?;
+        settings.discovered = Some(found);
+    }
+    let kept = client_secret.is_none() && !stored.app.client_secret.expose_secret().is_empty();
+    let client_secret = client_secret.unwrap_or_else(|| stored.app.client_secret.clone());
     let config = settings
         .resolve(&client_id, &client_secret)
         .map_err(invalid)?;

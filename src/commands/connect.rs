@@ -4,7 +4,7 @@
 use actix_web::web;
 use serde_json::Value;
 
-use super::provider;
+use super::context::provider;
 use crate::error::AppError;
 use crate::oauth::client;
 use crate::state::AppState;

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use actix_web::web;
 
-use super::{as_acting_user, provider};
+use super::context::{as_acting_user, provider};
 use crate::error::AppError;
 use crate::logline;
-use crate::oauth::{client, ProviderConfig, StoredToken};
+use crate::oauth::{client, ProviderConfig, ProviderError, StoredToken};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
@@ -46,7 +46,7 @@ pub async fn disconnect(
             let revoked =
                 tokio::time::timeout(budget, client::revoke(&state.http, &config, &token))
                     .await
-                    .unwrap_or(Err(client::ProviderError::Timeout));
+                    .unwrap_or(Err(ProviderError::Timeout));
             if let Err(err) = &revoked {
                 log::warn!("revocation failed: {}", logline::escape(&err.plain()));
             }
@@ -61,10 +61,7 @@ pub async fn disconnect(
 }
 
 /// What the user reads after the revocation attempt.
-fn after_revocation(
-    config: &ProviderConfig,
-    revoked: Result<bool, client::ProviderError>,
-) -> String {
+fn after_revocation(config: &ProviderConfig, revoked: Result<bool, ProviderError>) -> String {
     let name = config.kind.in_sentence();
     let by_hand = match config.kind.preset() {
         Some(preset) => format!("remove this app's access {}", preset.manage_access),
@@ -111,7 +108,7 @@ mod tests {
             let outcomes = [
                 Ok(true),
                 Ok(false),
-                Err(client::ProviderError::refused("invalid_client", None)),
+                Err(ProviderError::refused("invalid_client", None)),
             ];
             for outcome in outcomes {
                 let text = after_revocation(&config, outcome);

@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use super::COMMAND;
+use crate::names::COMMAND;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
 

@@ -5,7 +5,7 @@
 use actix_web::web;
 use chrono::Utc;
 
-use super::{provider, user_token};
+use super::context::{provider, user_token};
 use crate::error::AppError;
 use crate::oauth::user_token::ProviderCallError;
 use crate::oauth::{calendar, client, StoredToken};

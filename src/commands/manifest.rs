@@ -3,6 +3,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{web, HttpResponse};
 
+use crate::names::ICON;
 use crate::state::AppState;
 
 /// The app's icon (a 128×128 PNG).
@@ -18,7 +19,7 @@ pub async fn manifest(state: web::Data<AppState>) -> HttpResponse {
 /// `GET /static/{name}`: fetched by the plugin without a JWT.
 pub async fn static_asset(name: web::Path<String>) -> HttpResponse {
     match name.as_str() {
-        super::ICON => HttpResponse::Ok()
+        ICON => HttpResponse::Ok()
             .content_type(HeaderValue::from_static("image/png"))
             .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
             .body(ICON_PNG),

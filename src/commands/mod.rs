@@ -1,10 +1,13 @@
-//! This app's routes: one file per call, `manifest.rs` for what the plugin downloads at
-//! install, `health.rs` for the liveness checks, and the few helpers the calls share.
+//! This app's route table. One file per call, `manifest.rs` for what the plugin downloads
+//! at install, `health.rs` for the liveness checks; beside them `context.rs` (what the
+//! calls take from their context), `provider_form.rs` (configure's settings table),
+//! `user_facts.rs` (what `/bindings` reads) and `deadline.rs` (the calls' time limit).
 
 mod bindings;
 mod complete;
 mod configure;
 mod connect;
+mod context;
 mod deadline;
 mod disconnect;
 mod health;
@@ -12,51 +15,17 @@ mod help;
 mod info;
 mod install;
 mod manifest;
+mod provider_form;
 mod status;
+mod user_facts;
 
-pub use bindings::{bindings_for, BindingsContext};
+pub use bindings::bindings_for;
 pub use configure::configure_form;
+pub use user_facts::{BindingsContext, UserFacts};
 
 use actix_web::web;
 
-use crate::error::AppError;
-use crate::oauth::{ProviderConfig, UserToken};
-use crate::state::AppState;
-use mattermost_apps::secret::{ExposeSecret, SecretString};
-use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
-
-/// The slash command: `/hello-oauth2-rs`.
-pub const COMMAND: &str = "hello-oauth2-rs";
-
-/// The icon, a static asset.
-pub const ICON: &str = "icon.png";
-
-/// Call paths. The OAuth2 paths must differ from the `connect` command's path: the plugin
-/// refuses user calls to them.
-pub mod paths {
-    /// Bindings.
-    pub const BINDINGS: &str = "/bindings";
-    /// on_install.
-    pub const INSTALL: &str = "/install";
-    /// Configure (submit, and the form when opened without values).
-    pub const CONFIGURE: &str = "/configure";
-    /// The connect command.
-    pub const CONNECT: &str = "/connect";
-    /// The info command.
-    pub const INFO: &str = "/info";
-    /// The disconnect command.
-    pub const DISCONNECT: &str = "/disconnect";
-    /// The help command.
-    pub const HELP: &str = "/help";
-    /// The status command.
-    pub const STATUS: &str = "/status";
-    /// get_oauth2_connect_url.
-    pub const OAUTH2_CONNECT: &str = "/oauth2/connect";
-    /// on_oauth2_complete.
-    pub const OAUTH2_COMPLETE: &str = "/oauth2/complete";
-    /// Ping.
-    pub const PING: &str = "/ping";
-}
+use crate::names::paths;
 
 /// Registers every route: the hot path first, the one pattern (matched by a regex) last.
 /// Every call but `/bindings` (which calls no one) answers within the call deadline.
@@ -89,103 +58,4 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(call(paths::HELP, web::post().to(help::help)))
         .service(call(paths::STATUS, web::post().to(status::status)))
         .route("/static/{name}", web::get().to(manifest::static_asset));
-}
-
-/// The acting user, required.
-fn acting_user(ctx: &Context) -> Result<&User, AppError> {
-    ctx.acting_user
-        .as_ref()
-        .ok_or(AppError::MissingContext("acting_user"))
-}
-
-/// The acting user, who must be a system admin. Fails closed: no expanded user, no access.
-fn require_admin(ctx: &Context) -> Result<&User, AppError> {
-    let user = acting_user(ctx)?;
-    if user.is_system_admin() {
-        Ok(user)
-    } else {
-        Err(AppError::AdminOnly)
-    }
-}
-
-/// Where to call Mattermost: the override, else the context's site URL.
-fn site_url<'a>(state: &'a AppState, ctx: &'a Context) -> Result<&'a str, AppError> {
-    match state.site_url_override.as_deref() {
-        Some(url) => Ok(url),
-        None if !ctx.mattermost_site_url.is_empty() => Ok(&ctx.mattermost_site_url),
-        None => Err(AppError::MissingContext("mattermost_site_url")),
-    }
-}
-
-/// The acting user's Mattermost session token (expanded by `acting_user_access_token`).
-fn session(ctx: &Context) -> Result<&SecretString, AppError> {
-    ctx.acting_user_access_token
-        .as_ref()
-        .filter(|t| !t.expose_secret().is_empty())
-        .ok_or(AppError::MissingContext("acting_user_access_token"))
-}
-
-/// The Apps REST API as the acting user.
-fn as_acting_user(state: &AppState, ctx: &Context) -> Result<AppsClient, AppError> {
-    Ok(AppsClient::new(
-        state.http.clone(),
-        site_url(state, ctx)?,
-        session(ctx)?.clone(),
-    ))
-}
-
-/// The configured provider, or why there is none.
-fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
-    match ProviderConfig::from_context(oauth2) {
-        Ok(Some(config)) => Ok(config),
-        Ok(None) => Err(AppError::NotConfigured),
-        // The problems quote the stored values: escaped, as they may come from outside.
-        Err(problems) => Err(AppError::Misconfigured(configure::describe_problems(
-            &problems
-                .into_iter()
-                .map(|(field, problem)| (field, crate::markdown::escape(&problem, 300)))
-                .collect::<Vec<_>>(),
-        ))),
-    }
-}
-
-/// The acting user's token, for calling the provider as them (and refreshing it).
-fn user_token<'a>(
-    state: &'a AppState,
-    ctx: &Context,
-    config: &ProviderConfig,
-) -> Result<UserToken<'a>, AppError> {
-    let session = session(ctx)?;
-    Ok(UserToken::new(
-        &state.refresher,
-        &state.http,
-        config,
-        &acting_user(ctx)?.id,
-        site_url(state, ctx)?,
-        session,
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stored_settings_are_quoted_escaped() {
-        let mut oauth2 = OAuth2Context::default();
-        oauth2.app.client_id = "id".into();
-        oauth2.app.client_secret = SecretString::from("s");
-        oauth2.app.data = Some(serde_json::json!({
-            "provider": "custom",
-            "auth_url": "[Sign in again](https://phish.example/)",
-            "token_url": "https://id.example.com/token",
-        }));
-        let text = match provider(&oauth2) {
-            Err(err) => err.to_string(),
-            Ok(_) => panic!("not a URL"),
-        };
-        assert!(text.contains("Auth URL: "), "{text}");
-        assert!(!text.contains("]("), "{text}");
-        assert!(!text.contains("https://phish"), "{text}");
-    }
 }

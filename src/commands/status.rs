@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use actix_web::web;
 
-use super::configure::setting_label;
-use super::{require_admin, COMMAND};
+use super::context::require_admin;
+use super::provider_form::setting_label;
 use crate::error::AppError;
 use crate::markdown::{self, escape};
-use crate::oauth::discovery::{self, Discovered};
+use crate::names::COMMAND;
+use crate::oauth::discovery;
 use crate::oauth::probe::{self, Verdict};
-use crate::oauth::{ProviderConfig, ProviderError, ProviderSettings};
+use crate::oauth::{Discovered, ProviderConfig, ProviderError, ProviderSettings};
 use crate::state::AppState;
 use mattermost_apps::secret::ExposeSecret;
 use mattermost_apps::Verified;

@@ -4,16 +4,10 @@
 use serde::Deserialize;
 use url::Url;
 
-use super::client::{get_as_user, ProviderError};
+use super::error::ProviderError;
+use super::http::get_as_user;
 use crate::markdown::escape;
 use mattermost_apps::secret::SecretString;
-
-/// The Calendar API's calendar list of the signed-in user.
-pub const GOOGLE_CALENDAR_LIST: &str =
-    "https://www.googleapis.com/calendar/v3/users/me/calendarList";
-
-/// The Calendar API's scopes start with this (`…/calendar`, `…/calendar.readonly`, …).
-pub const GOOGLE_CALENDAR_SCOPE: &str = "https://www.googleapis.com/auth/calendar";
 
 /// The most calendars listed.
 pub const MAX_CALENDARS: usize = 10;
@@ -50,7 +44,7 @@ struct Page {
 }
 
 /// Reads the first page of the user's calendars, with userinfo's error handling
-/// ([`get_as_user`]).
+/// (`get_as_user` in `super::http`).
 pub async fn list(
     http: &reqwest::Client,
     url: &Url,

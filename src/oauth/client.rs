@@ -1,114 +1,29 @@
-//! Talking to the provider: the authorize URL, the code exchange, refresh, revocation and
-//! userinfo. Every request goes through the one shared `reqwest::Client` (timeouts set,
-//! redirects off) and reads at most [`MAX_ANSWER`] bytes of the answer. Errors carry the
-//! provider's error code and description (capped), never a token, a code or a body.
+//! The requests to the provider: the authorize URL, the code exchange, refresh, revocation
+//! and userinfo, built on the shared plumbing of [`super::http`] (the one client, capped
+//! answers) and failing with [`ProviderError`].
 
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, Utc};
-use futures::future::{BoxFuture, FutureExt};
 use oauth2::basic::{BasicClient, BasicTokenResponse, BasicTokenType};
 use oauth2::{
-    AsyncHttpClient, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, ErrorResponseType, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, RefreshToken, RequestTokenError, Scope, StandardErrorResponse, TokenResponse,
-    TokenUrl,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    ErrorResponseType, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    RequestTokenError, Scope, StandardErrorResponse, TokenResponse, TokenUrl,
 };
 use serde_json::Value;
 use url::Url;
 
 use super::config::ProviderConfig;
+use super::error::ProviderError;
+use super::http::{client_post, get_as_user, read_capped, transport_error, CappedHttp};
 use super::token::StoredToken;
 use crate::markdown;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 
-/// The most the app reads of a provider's answer. Token and userinfo answers are a few KiB
-/// (an ID token with many claims stays well under this); anything longer is refused.
-pub const MAX_ANSWER: usize = 64 * 1024;
-
 /// A client with the authorize and token endpoints set (the type parameters are the
 /// auth, device, introspection, revocation and token endpoints).
 type Client = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
-
-/// What went wrong at the provider. Clone, so one refresh's outcome can be shared.
-///
-/// `Display` is Markdown-safe (the provider's words are escaped for a Mattermost message);
-/// [`ProviderError::plain`] is the same text unescaped, for plain-text pages.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProviderError {
-    /// The provider answered with an OAuth2 error (`invalid_grant`, `access_denied`, …).
-    #[error("{}", .0.text(true))]
-    Refused(Refusal),
-    /// The provider refused the access token (HTTP 401 at userinfo).
-    #[error("the provider no longer accepts your token")]
-    TokenRejected,
-    /// The provider understood the token but refused the request (HTTP 403: a missing
-    /// scope, a rate limit); the token stays.
-    #[error("the provider refused the request (HTTP 403{}); the app may lack a scope, or the provider is limiting requests", .0.as_deref().map(|d| format!(": {}", markdown::escape(d, 300))).unwrap_or_default())]
-    Forbidden(Option<String>),
-    /// No answer within the timeout.
-    #[error("the provider did not answer in time")]
-    Timeout,
-    /// Connection failure.
-    #[error("the provider could not be reached")]
-    Unreachable,
-    /// An answer that is not what OAuth2 says (HTTP 5xx, not JSON, too large, …).
-    #[error("the provider gave an unexpected answer: {0}")]
-    BadResponse(String),
-    /// The app's configuration cannot make this request (e.g. a bad redirect URL).
-    #[error("{0}")]
-    Config(String),
-}
-
-/// A provider's OAuth2 error: its code and description, capped, as the provider sent them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
-    /// The OAuth2 error code, at most 100 characters.
-    pub code: String,
-    /// The description, at most 300 characters.
-    pub description: Option<String>,
-}
-
-impl Refusal {
-    fn text(&self, escaped: bool) -> String {
-        let show = |s: &str| {
-            if escaped {
-                markdown::escape(s, usize::MAX)
-            } else {
-                s.to_owned()
-            }
-        };
-        match &self.description {
-            Some(d) => format!("the provider refused: {} ({})", show(&self.code), show(d)),
-            None => format!("the provider refused: {}", show(&self.code)),
-        }
-    }
-}
-
-impl ProviderError {
-    /// The provider's OAuth2 error, as quoted to the user: the code (at most 100
-    /// characters) and the description (at most 300).
-    pub fn refused(code: &str, description: Option<&str>) -> Self {
-        ProviderError::Refused(Refusal {
-            code: code.chars().take(100).collect(),
-            description: description.map(|d| d.chars().take(300).collect()),
-        })
-    }
-
-    /// True when the refresh token (or code) is dead and the user must reconnect:
-    /// `invalid_grant`, or GitHub's `bad_refresh_token`.
-    pub fn is_invalid_grant(&self) -> bool {
-        matches!(self, ProviderError::Refused(r) if r.code == "invalid_grant" || r.code == "bad_refresh_token")
-    }
-
-    /// The message without Markdown escaping, for a plain-text page.
-    pub fn plain(&self) -> String {
-        match self {
-            ProviderError::Refused(refusal) => refusal.text(false),
-            other => other.to_string(),
-        }
-    }
-}
 
 /// Who the user is at the provider, from the userinfo endpoint.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -301,22 +216,6 @@ pub async fn revoke(
     Ok(true)
 }
 
-/// A POST that authenticates the client as the oauth2 crate does at the token endpoint:
-/// HTTP Basic with form-encoded parts (RFC 6749 §2.3.1), asking for JSON.
-pub(crate) fn client_post(
-    http: &reqwest::Client,
-    url: Url,
-    config: &ProviderConfig,
-) -> reqwest::RequestBuilder {
-    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    http.post(url)
-        .basic_auth(
-            encode(&config.client_id),
-            Some(encode(config.client_secret.expose_secret())),
-        )
-        .header(reqwest::header::ACCEPT, "application/json")
-}
-
 /// Reads who the token belongs to.
 pub async fn userinfo(
     http: &reqwest::Client,
@@ -327,115 +226,6 @@ pub async fn userinfo(
     let doc: Value = serde_json::from_slice(&body)
         .map_err(|_| ProviderError::BadResponse("userinfo is not JSON".into()))?;
     Ok(Identity::from_userinfo(&doc))
-}
-
-/// GETs one of the provider's APIs with the user's token and returns the (capped) body of a
-/// success. Only a 401 means the token is dead; a 403 is a refusal of this request (scope,
-/// rate limit, API not enabled) and is reported as it is; any other failure names `what`.
-pub(crate) async fn get_as_user(
-    http: &reqwest::Client,
-    url: Url,
-    access_token: &SecretString,
-    what: &str,
-) -> Result<Vec<u8>, ProviderError> {
-    let response = http
-        .get(url)
-        .bearer_auth(access_token.expose_secret())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .send()
-        .await
-        .map_err(|err| transport_error(&err))?;
-    let status = response.status();
-    if status == reqwest::StatusCode::UNAUTHORIZED {
-        return Err(ProviderError::TokenRejected);
-    }
-    let body = read_capped(response).await?;
-    if status == reqwest::StatusCode::FORBIDDEN {
-        return Err(ProviderError::Forbidden(refusal_message(&body)));
-    }
-    if !status.is_success() {
-        let said = refusal_message(&body)
-            .map(|m| format!(": {}", markdown::escape(&m, 300)))
-            .unwrap_or_default();
-        return Err(ProviderError::BadResponse(format!(
-            "HTTP {} from {what}{said}",
-            status.as_u16()
-        )));
-    }
-    Ok(body)
-}
-
-/// The human message of an API refusal: GitHub's `message`, Graph's and Google's
-/// `error.message`, or OAuth2's `error_description`.
-fn refusal_message(body: &[u8]) -> Option<String> {
-    let doc: Value = serde_json::from_slice(body).ok()?;
-    let candidates = [
-        doc.get("message"),
-        doc.pointer("/error/message"),
-        doc.get("error_description"),
-    ];
-    let message = candidates.into_iter().flatten().find_map(Value::as_str)?;
-    Some(message.chars().take(300).collect())
-}
-
-/// The oauth2 crate's HTTP client: the shared `reqwest::Client`, reading at most
-/// [`MAX_ANSWER`] bytes of an answer.
-struct CappedHttp<'a>(&'a reqwest::Client);
-
-impl<'c> AsyncHttpClient<'c> for CappedHttp<'_> {
-    type Error = ProviderError;
-    type Future = BoxFuture<'c, Result<HttpResponse, ProviderError>>;
-
-    fn call(&'c self, request: HttpRequest) -> Self::Future {
-        send_token_request(self.0, request).boxed()
-    }
-}
-
-async fn send_token_request(
-    http: &reqwest::Client,
-    request: HttpRequest,
-) -> Result<HttpResponse, ProviderError> {
-    let request = reqwest::Request::try_from(request)
-        .map_err(|_| ProviderError::Config("the token request could not be built".into()))?;
-    let response = http
-        .execute(request)
-        .await
-        .map_err(|err| transport_error(&err))?;
-    let mut answer = oauth2::http::Response::builder().status(response.status());
-    for (name, value) in response.headers() {
-        answer = answer.header(name, value);
-    }
-    answer
-        .body(read_capped(response).await?)
-        .map_err(|_| ProviderError::BadResponse("the token endpoint's headers are invalid".into()))
-}
-
-/// The body, or an error once it passes [`MAX_ANSWER`] bytes (read no further).
-pub(crate) async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
-    let too_large = || {
-        ProviderError::BadResponse(format!(
-            "the answer is larger than {} KiB",
-            MAX_ANSWER / 1024
-        ))
-    };
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_ANSWER as u64)
-    {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|err| transport_error(&err))?
-    {
-        if body.len() + chunk.len() > MAX_ANSWER {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 fn stored(
@@ -479,14 +269,6 @@ fn expiry_after(now: DateTime<Utc>, lifetime: Duration) -> Result<DateTime<Utc>,
         })
 }
 
-pub(crate) fn transport_error(err: &reqwest::Error) -> ProviderError {
-    if err.is_timeout() {
-        ProviderError::Timeout
-    } else {
-        ProviderError::Unreachable
-    }
-}
-
 fn token_error<T>(err: RequestTokenError<ProviderError, StandardErrorResponse<T>>) -> ProviderError
 where
     T: ErrorResponseType + AsRef<str> + 'static,
@@ -520,8 +302,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::oauth::config::{ProviderKind, ProviderSettings};
+    use crate::oauth::config::ProviderSettings;
     use crate::oauth::pkce::PkceKey;
+    use crate::oauth::preset::ProviderKind;
     use crate::secret::AppSecret;
 
     #[test]
@@ -557,19 +340,6 @@ mod tests {
         assert!(
             !url.as_str().contains("secret-value-42"),
             "no client secret in the URL"
-        );
-    }
-
-    #[test]
-    fn a_refusal_is_escaped_in_messages_and_plain_on_pages() {
-        let err = ProviderError::refused("access_denied", Some("[Retry](https://evil.example)"));
-        assert_eq!(
-            err.to_string(),
-            "the provider refused: access\\_denied (\\[\u{200B}Retry\\]\\(https:\u{200B}//evil\\.example\\))"
-        );
-        assert_eq!(
-            err.plain(),
-            "the provider refused: access_denied ([Retry](https://evil.example))"
         );
     }
 

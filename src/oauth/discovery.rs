@@ -3,12 +3,13 @@
 //! (`/.well-known/oauth-authorization-server`) when there is none. `configure` fetches it
 //! once and stores what it found; `status` fetches it again to check it.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
-use super::client::{read_capped, ProviderError, MAX_ANSWER};
-use super::config::check_endpoint;
+use super::config::{check_endpoint, Discovered};
+use super::error::ProviderError;
+use super::http::{read_capped, MAX_ANSWER};
 use super::reach;
 use crate::markdown;
 
@@ -20,28 +21,6 @@ const MAX_URL: usize = 1024;
 
 /// Asked for when the admin gives no scopes: those of these the issuer supports.
 const DEFAULT_SCOPES: [&str; 3] = ["openid", "profile", "email"];
-
-/// What the issuer's document gave, stored with the settings (`ProviderSettings.discovered`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Discovered {
-    /// `authorization_endpoint`.
-    pub auth_url: String,
-    /// `token_endpoint`.
-    pub token_url: String,
-    /// `userinfo_endpoint`, if any.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub userinfo_url: String,
-    /// `revocation_endpoint`, if any.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub revoke_url: String,
-    /// `DEFAULT_SCOPES` limited to `scopes_supported`, space-separated.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub scopes: String,
-    /// `authorization_response_iss_parameter_supported` (RFC 9207): every authorization
-    /// response carries `iss`, so one without it is refused.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub iss_required: bool,
-}
 
 /// Why an issuer's document could not be used: Markdown for a message. The text names the
 /// URL and the problem; what comes from the document is escaped, or shown as code so it can

@@ -1,33 +1,45 @@
-//! The remote OAuth2 provider, one file per part:
+//! The remote OAuth2 provider, in three layers, each using only the ones above it:
 //!
-//! - [`config`]: which provider (presets, the settings stored in the plugin, the resolved
-//!   endpoints); no requests;
-//! - [`client`]: the requests to the provider (authorize URL, code exchange, refresh,
-//!   revocation, userinfo) and its errors;
-//! - [`user_token`]: the acting user's token for a provider call: refreshed when due or
-//!   rejected, stored back, cleared when dead; what any command calls;
-//! - [`refresh`]: one refresh per user at a time, across concurrent calls;
+//! The provider's data (no requests):
+//! - [`preset`]: the providers known by name (endpoints, scopes, how they revoke);
+//! - [`config`]: the settings stored in the plugin, what an issuer's document gave, and
+//!   the resolved endpoints ([`ProviderConfig`]);
 //! - [`token`]: the stored token's JSON shape (golang.org/x/oauth2's `Token`);
-//! - [`pkce`]: the PKCE verifier, derived from the OAuth2 state;
+//! - [`pkce`]: the PKCE verifier, derived from the OAuth2 state.
+//!
+//! The HTTP plumbing:
+//! - [`error`]: [`ProviderError`], what a request to the provider can end in;
+//! - [`http`]: the shared client's capped reads, transport errors, client authentication.
+//!
+//! The requests built on it:
+//! - [`client`]: authorize URL, code exchange, refresh, revocation, userinfo;
 //! - [`discovery`]: the endpoints found from an issuer (`configure --issuer`);
 //! - [`reach`]: where a remote issuer may send the app (no loopback or private hosts);
 //! - [`probe`]: the client credentials checked without a user (`status`);
-//! - [`calendar`]: the Google Calendar list `info` shows.
+//! - [`calendar`]: the Google Calendar list `info` shows;
+//! - [`refresh`]: one refresh per user at a time, across concurrent calls;
+//! - [`user_token`]: the acting user's token for a provider call: refreshed when due or
+//!   rejected, stored back, cleared when dead; what any command calls.
 
 pub mod calendar;
 pub mod client;
 pub mod config;
 pub mod discovery;
+pub mod error;
+pub mod http;
 pub mod pkce;
+pub mod preset;
 pub mod probe;
 pub mod reach;
 pub mod refresh;
 pub mod token;
 pub mod user_token;
 
-pub use client::{Identity, ProviderError};
-pub use config::{ProviderConfig, ProviderKind, ProviderSettings};
+pub use client::Identity;
+pub use config::{Discovered, ProviderConfig, ProviderSettings};
+pub use error::ProviderError;
 pub use pkce::PkceKey;
+pub use preset::ProviderKind;
 pub use refresh::Refresher;
 pub use token::StoredToken;
 pub use user_token::UserToken;

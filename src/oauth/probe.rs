@@ -8,8 +8,9 @@ use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
 
-use super::client::{client_post, read_capped, transport_error, ProviderError};
 use super::config::ProviderConfig;
+use super::error::ProviderError;
+use super::http::{client_post, read_capped, transport_error};
 
 /// What the token endpoint made of the made-up code.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,7 +17,7 @@ use futures::future::{BoxFuture, FutureExt, Shared};
 use mattermost_apps::secret::ExposeSecret;
 use ring::digest;
 
-use super::client::ProviderError;
+use super::error::ProviderError;
 use super::token::StoredToken;
 
 /// How long a successful refresh is handed to late callers holding the token it replaced.

@@ -7,8 +7,9 @@ use std::future::Future;
 
 use chrono::Utc;
 
-use super::client::{self, ProviderError};
+use super::client;
 use super::config::ProviderConfig;
+use super::error::ProviderError;
 use super::refresh::{RefreshError, Refresher};
 use super::token::StoredToken;
 use mattermost_apps::secret::{ExposeSecret, SecretString};

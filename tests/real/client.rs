@@ -1,7 +1,9 @@
 //! A Mattermost client as the webapp is one, over the real server's REST API: it fetches
-//! bindings from the Apps plugin, parses a command line over them with the shared parser
-//! (`support::mattermost::command`, the webapp's `app_command_parser` port), and posts the
-//! bound call to the plugin's `/api/v1/call`, as `shared/real-mattermost.md` §1 and §2 say.
+//! bindings from the Apps plugin (`GET /api/v1/bindings`), parses a command line over them
+//! with the shared parser (`support::mattermost::command`, the webapp's
+//! `app_command_parser` port), and posts the bound call to the plugin's `/api/v1/call`
+//! (mattermost/mattermost-plugin-apps v1.2.2: `server/httpin/bindings.go`,
+//! `server/httpin/call.go`).
 
 use std::time::Duration;
 

@@ -1,0 +1,110 @@
+//! What a call takes from its context: the acting user (an admin, for some calls), the way
+//! back to Mattermost as that user, the configured provider and the user's token. Each
+//! missing part is an [`AppError`] naming it.
+
+use crate::error::AppError;
+use crate::oauth::{ProviderConfig, UserToken};
+use crate::state::AppState;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
+use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
+
+/// The acting user, required.
+pub(super) fn acting_user(ctx: &Context) -> Result<&User, AppError> {
+    ctx.acting_user
+        .as_ref()
+        .ok_or(AppError::MissingContext("acting_user"))
+}
+
+/// The acting user, who must be a system admin. Fails closed: no expanded user, no access.
+pub(super) fn require_admin(ctx: &Context) -> Result<&User, AppError> {
+    let user = acting_user(ctx)?;
+    if user.is_system_admin() {
+        Ok(user)
+    } else {
+        Err(AppError::AdminOnly)
+    }
+}
+
+/// Where to call Mattermost: the override, else the context's site URL.
+fn site_url<'a>(state: &'a AppState, ctx: &'a Context) -> Result<&'a str, AppError> {
+    match state.site_url_override.as_deref() {
+        Some(url) => Ok(url),
+        None if !ctx.mattermost_site_url.is_empty() => Ok(&ctx.mattermost_site_url),
+        None => Err(AppError::MissingContext("mattermost_site_url")),
+    }
+}
+
+/// The acting user's Mattermost session token (expanded by `acting_user_access_token`).
+fn session(ctx: &Context) -> Result<&SecretString, AppError> {
+    ctx.acting_user_access_token
+        .as_ref()
+        .filter(|t| !t.expose_secret().is_empty())
+        .ok_or(AppError::MissingContext("acting_user_access_token"))
+}
+
+/// The Apps REST API as the acting user.
+pub(super) fn as_acting_user(state: &AppState, ctx: &Context) -> Result<AppsClient, AppError> {
+    Ok(AppsClient::new(
+        state.http.clone(),
+        site_url(state, ctx)?,
+        session(ctx)?.clone(),
+    ))
+}
+
+/// The configured provider, or why there is none.
+pub(super) fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
+    match ProviderConfig::from_context(oauth2) {
+        Ok(Some(config)) => Ok(config),
+        Ok(None) => Err(AppError::NotConfigured),
+        // The problems quote the stored values: escaped, as they may come from outside.
+        Err(problems) => Err(AppError::Misconfigured(
+            super::provider_form::describe_problems(
+                &problems
+                    .into_iter()
+                    .map(|(field, problem)| (field, crate::markdown::escape(&problem, 300)))
+                    .collect::<Vec<_>>(),
+            ),
+        )),
+    }
+}
+
+/// The acting user's token, for calling the provider as them (and refreshing it).
+pub(super) fn user_token<'a>(
+    state: &'a AppState,
+    ctx: &Context,
+    config: &ProviderConfig,
+) -> Result<UserToken<'a>, AppError> {
+    let session = session(ctx)?;
+    Ok(UserToken::new(
+        &state.refresher,
+        &state.http,
+        config,
+        &acting_user(ctx)?.id,
+        site_url(state, ctx)?,
+        session,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_settings_are_quoted_escaped() {
+        let mut oauth2 = OAuth2Context::default();
+        oauth2.app.client_id = "id".into();
+        oauth2.app.client_secret = SecretString::from("s");
+        oauth2.app.data = Some(serde_json::json!({
+            "provider": "custom",
+            "auth_url": "[Sign in again](https://phish.example/)",
+            "token_url": "https://id.example.com/token",
+        }));
+        let text = match provider(&oauth2) {
+            Err(err) => err.to_string(),
+            Ok(_) => panic!("not a URL"),
+        };
+        assert!(text.contains("Auth URL: "), "{text}");
+        assert!(!text.contains("]("), "{text}");
+        assert!(!text.contains("https://phish"), "{text}");
+    }
+}
