@@ -13,6 +13,7 @@ pub mod commands;
 pub mod error;
 pub mod markdown;
 pub mod oauth;
+pub mod seal;
 pub mod secret;
 pub mod settings;
 pub mod startup;
