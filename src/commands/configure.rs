@@ -7,6 +7,7 @@ use url::Url;
 
 use super::{as_acting_user, paths, require_admin, COMMAND, ICON};
 use crate::error::AppError;
+use crate::oauth::config::{open_client_secret, seal_client_secret, unopened_secret};
 use crate::oauth::{discovery, ProviderKind, ProviderSettings};
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::Verified;
@@ -246,9 +247,19 @@ pub async fn configure(
     if !has_any_value(&call) {
         return Ok(web::Json(CallResponse::form(configure_form(&ctx.oauth2))));
     }
-    let (app, kind) = read_submission(&state.http, &call).await?;
+    let (app, kind) = read_submission(&state, &call).await?;
+    // Stored sealed: a copy of Mattermost's database does not reveal it.
+    let sealed = OAuth2App {
+        client_secret: seal_client_secret(&app.client_secret, &state.keys, &state.app_id).map_err(
+            |err| AppError::Invalid {
+                message: format!("The configuration was not saved: {err}."),
+                fields: Vec::new(),
+            },
+        )?,
+        ..app.clone()
+    };
     as_acting_user(&state, ctx)?
-        .store_oauth2_app(&app)
+        .store_oauth2_app(&sealed)
         .await
         .map_err(AppError::mattermost("The configuration was not saved"))?;
     log::info!("user {} configured the {kind} provider", admin.id);
@@ -278,9 +289,10 @@ fn has_any_value(call: &CallRequest) -> bool {
 /// client, and must not be sent to another provider's token endpoint. An issuer's discovery
 /// document is fetched here, and an unusable one stores nothing.
 async fn read_submission(
-    http: &reqwest::Client,
+    state: &crate::state::AppState,
     call: &CallRequest,
 ) -> Result<(OAuth2App, ProviderKind), AppError> {
+    let http = &state.http;
     let stored = &call.context.oauth2;
     let invalid = |fields: Vec<(&'static str, String)>| AppError::Invalid {
         message: format!(
@@ -348,10 +360,15 @@ async fn read_submission(
             && old.issuer == settings.issuer
             && stored.app.client_id.trim() == client_id
     });
-    let client_secret = match call.value_str("client_secret") {
-        Some(secret) => SecretString::from(secret),
-        None if same_client => stored.app.client_secret.clone(),
-        None => SecretString::default(),
+    // The stored secret is opened to be sealed again, with the current key.
+    let kept = same_client.then(|| open_client_secret(stored, &state.keys, &state.app_id));
+    let client_secret = match (call.value_str("client_secret"), &kept) {
+        (Some(secret), _) => SecretString::from(secret),
+        (None, Some(Ok(secret))) => secret.clone(),
+        (None, Some(Err(err))) => {
+            return Err(invalid(vec![("client_secret", unopened_secret(err))]))
+        }
+        (None, None) => SecretString::default(),
     };
     let config = settings
         .resolve(&client_id, &client_secret)

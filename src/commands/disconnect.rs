@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use actix_web::web;
 
-use super::{as_acting_user, provider};
+use super::{as_acting_user, provider, stored_token};
 use crate::error::AppError;
-use crate::oauth::{client, ProviderConfig, StoredToken};
+use crate::oauth::{client, ProviderConfig};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
@@ -24,18 +24,32 @@ pub async fn disconnect(
 ) -> Result<web::Json<CallResponse>, AppError> {
     let started = Instant::now();
     let ctx = &call.context;
-    let token = ctx.oauth2.user.as_ref().and_then(StoredToken::from_context);
+    // A token that does not open is cleared all the same: that is what was asked.
+    let stored = stored_token(&state, ctx);
     // `null` clears the stored token (as the Go example does).
     as_acting_user(&state, ctx)?
         .store_oauth2_user(&serde_json::Value::Null)
         .await
         .map_err(AppError::mattermost("Could not remove your token"))?;
-    let Some(token) = token else {
-        return Ok(web::Json(
-            CallResponse::ok("You were not connected.").refreshing_bindings(),
-        ));
+    let token = match stored {
+        Ok(Some(token)) => token,
+        Ok(None) => {
+            return Ok(web::Json(
+                CallResponse::ok("You were not connected.").refreshing_bindings(),
+            ))
+        }
+        Err(_) => {
+            return Ok(web::Json(
+                CallResponse::ok(
+                    "Disconnected. Your stored token could not be opened by this app, so it \
+                     was not revoked; remove this app's access in your account settings at \
+                     the provider.",
+                )
+                .refreshing_bindings(),
+            ))
+        }
     };
-    let text = match provider(&ctx.oauth2) {
+    let text = match provider(&state, &ctx.oauth2) {
         Ok(config) => {
             // The token is already forgotten here: a revocation cut off by the call's
             // deadline would leave the user with "try again" and nothing left to retry.

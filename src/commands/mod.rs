@@ -20,7 +20,7 @@ pub use configure::configure_form;
 use actix_web::web;
 
 use crate::error::AppError;
-use crate::oauth::{ProviderConfig, UserToken};
+use crate::oauth::{ProviderConfig, StoredToken, UserToken};
 use crate::state::AppState;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
@@ -135,14 +135,28 @@ fn as_acting_user(state: &AppState, ctx: &Context) -> Result<AppsClient, AppErro
 }
 
 /// The configured provider, or why there is none.
-fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
-    match ProviderConfig::from_context(oauth2) {
+fn provider(state: &AppState, oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
+    match ProviderConfig::from_context(oauth2, &state.keys, &state.app_id) {
         Ok(Some(config)) => Ok(config),
         Ok(None) => Err(AppError::NotConfigured),
         Err(problems) => Err(AppError::Misconfigured(configure::describe_problems(
             &problems,
         ))),
     }
+}
+
+/// The acting user's stored token (`context.oauth2.user`), opened: `Ok(None)` when none is
+/// stored. One that does not open (the key that sealed it is gone, or it was altered) is
+/// left as it is, and the user is asked to connect again.
+fn stored_token(state: &AppState, ctx: &Context) -> Result<Option<StoredToken>, AppError> {
+    let Some(value) = ctx.oauth2.user.as_ref() else {
+        return Ok(None);
+    };
+    let user = acting_user(ctx)?;
+    StoredToken::open(value, &state.keys, &state.app_id, &user.id).map_err(|err| {
+        log::warn!("the stored token of user {} does not open: {err}", user.id);
+        AppError::Unopened(ctx.oauth2.connect_url.clone())
+    })
 }
 
 /// The acting user's token, for calling the provider as them (and refreshing it).
@@ -154,6 +168,8 @@ fn user_token<'a>(
     let session = session(ctx)?;
     Ok(UserToken::new(
         &state.refresher,
+        &state.keys,
+        &state.app_id,
         &state.http,
         config,
         &acting_user(ctx)?.id,

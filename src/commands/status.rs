@@ -13,6 +13,7 @@ use crate::markdown::escape;
 use crate::oauth::discovery::{self, Discovered};
 use crate::oauth::probe::{self, Verdict};
 use crate::oauth::{ProviderConfig, ProviderError, ProviderSettings};
+use crate::seal::Sealed;
 use crate::state::AppState;
 use mattermost_apps::secret::ExposeSecret;
 use mattermost_apps::Verified;
@@ -57,10 +58,10 @@ pub async fn status(
             "" => "none stored".to_owned(),
             id => code(id),
         },
-        if oauth2.app.client_secret.expose_secret().is_empty() {
-            "not stored"
-        } else {
-            "stored"
+        match oauth2.app.client_secret.expose_secret() {
+            "" => "not stored",
+            secret if Sealed::from_text(secret).is_some() => "stored, sealed",
+            _ => "stored in plain text by an earlier version (sealed when `configure` saves it)",
         }
     ));
     if !oauth2.complete_url.is_empty() {
@@ -69,7 +70,7 @@ pub async fn status(
             code(&oauth2.complete_url)
         ));
     }
-    let config = match ProviderConfig::from_context(oauth2) {
+    let config = match ProviderConfig::from_context(oauth2, &state.keys, &state.app_id) {
         Ok(Some(config)) => config,
         Ok(None) => {
             text.push_str(&format!(

@@ -10,6 +10,7 @@ use url::Url;
 
 use super::calendar::{GOOGLE_CALENDAR_LIST, GOOGLE_CALENDAR_SCOPE};
 use super::discovery::Discovered;
+use crate::seal::{client_secret_aad, KeyRing, OpenError, SealError};
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::OAuth2Context;
 
@@ -355,22 +356,62 @@ pub struct ProviderConfig {
 
 impl ProviderConfig {
     /// The provider as configured in `context.oauth2` (needs `oauth2_app` expanded at
-    /// `all`): `Ok(None)` when no client has been stored, `Err` with the problems when the
-    /// stored settings no longer pass the checks.
+    /// `all`), its client secret opened with `keys`: `Ok(None)` when no client has been
+    /// stored, `Err` with the problems when the stored settings no longer pass the checks
+    /// or the secret does not open.
     pub fn from_context(
         oauth2: &OAuth2Context,
+        keys: &KeyRing,
+        app_id: &str,
     ) -> Result<Option<Self>, Vec<(&'static str, String)>> {
         if oauth2.app.client_id.is_empty() {
             return Ok(None);
         }
+        let secret = open_client_secret(oauth2, keys, app_id).map_err(|err| {
+            log::warn!("the stored client secret does not open: {err}");
+            vec![("client_secret", unopened_secret(&err))]
+        })?;
         match ProviderSettings::from_context(oauth2) {
-            Ok(Some(settings)) => settings
-                .resolve(&oauth2.app.client_id, &oauth2.app.client_secret)
-                .map(Some),
+            Ok(Some(settings)) => settings.resolve(&oauth2.app.client_id, &secret).map(Some),
             Ok(None) => Err(vec![("provider", "no provider settings are stored".into())]),
             Err(problem) => Err(vec![("provider", problem)]),
         }
     }
+}
+
+/// The client secret stored in `oauth2.app`: a sealed one opened with `keys`, one an
+/// earlier version stored in plain text as it is.
+pub fn open_client_secret(
+    oauth2: &OAuth2Context,
+    keys: &KeyRing,
+    app_id: &str,
+) -> Result<SecretString, OpenError> {
+    let stored = oauth2.app.client_secret.expose_secret();
+    Ok(match keys.open_text(stored, &client_secret_aad(app_id))? {
+        Some(plain) => SecretString::from(plain.as_str()),
+        None => oauth2.app.client_secret.clone(),
+    })
+}
+
+/// The client secret sealed with the current key, as stored in the app record.
+pub fn seal_client_secret(
+    secret: &SecretString,
+    keys: &KeyRing,
+    app_id: &str,
+) -> Result<SecretString, SealError> {
+    if secret.expose_secret().is_empty() {
+        return Ok(SecretString::default());
+    }
+    keys.seal_text(secret.expose_secret(), &client_secret_aad(app_id))
+        .map(SecretString::from)
+}
+
+/// What an admin reads when the stored client secret does not open, and what to do.
+pub fn unopened_secret(err: &OpenError) -> String {
+    format!(
+        "the stored one cannot be opened: {err}. Start the app with the key that sealed it, \
+         or enter the client secret again with `configure`"
+    )
 }
 
 /// Parses an endpoint: an absolute http(s) URL, and https unless the host is loopback
@@ -443,19 +484,51 @@ mod tests {
         );
     }
 
+    fn keys() -> KeyRing {
+        KeyRing::parse(&KeyRing::generate_text("k1").expect("rng")).expect("ring")
+    }
+
+    #[test]
+    fn the_client_secret_is_sealed_for_the_app_record_and_plain_ones_still_read() {
+        let keys = keys();
+        let mut oauth2 = OAuth2Context::default();
+        oauth2.app.client_id = "id".into();
+        oauth2.app.data = Some(serde_json::json!({"provider": "github"}));
+        // Stored by an earlier version, in plain text.
+        oauth2.app.client_secret = SecretString::from("GOCSPX-legacy");
+        let config = ProviderConfig::from_context(&oauth2, &keys, "app")
+            .expect("valid")
+            .expect("configured");
+        assert_eq!(config.client_secret.expose_secret(), "GOCSPX-legacy");
+        let sealed = seal_client_secret(&config.client_secret, &keys, "app").expect("seal");
+        assert!(!sealed.expose_secret().contains("GOCSPX"));
+        oauth2.app.client_secret = sealed;
+        let config = ProviderConfig::from_context(&oauth2, &keys, "app")
+            .expect("valid")
+            .expect("configured");
+        assert_eq!(config.client_secret.expose_secret(), "GOCSPX-legacy");
+        // Another key, or another app's record: a problem named for the admin, no panic.
+        for (keys, app) in [(self::keys(), "app"), (keys, "other-app")] {
+            let problems = ProviderConfig::from_context(&oauth2, &keys, app).expect_err("no");
+            assert_eq!(problems[0].0, "client_secret");
+            assert!(problems[0].1.contains("cannot be opened"), "{problems:?}");
+        }
+    }
+
     #[test]
     fn a_context_tells_unconfigured_from_invalid() {
+        let keys = keys();
+        let from_context =
+            |oauth2: &OAuth2Context| ProviderConfig::from_context(oauth2, &keys, "app");
         let mut oauth2 = OAuth2Context::default();
-        assert!(matches!(ProviderConfig::from_context(&oauth2), Ok(None)));
+        assert!(matches!(from_context(&oauth2), Ok(None)));
         oauth2.app.client_id = "id".into();
         oauth2.app.client_secret = secret();
         oauth2.app.data = Some(serde_json::json!({"provider": "github"}));
-        let config = ProviderConfig::from_context(&oauth2)
-            .expect("valid")
-            .expect("configured");
+        let config = from_context(&oauth2).expect("valid").expect("configured");
         assert_eq!(config.kind, ProviderKind::Github);
         oauth2.app.data = Some(serde_json::json!({"provider": "custom"}));
-        let problems = ProviderConfig::from_context(&oauth2).expect_err("no endpoints");
+        let problems = from_context(&oauth2).expect_err("no endpoints");
         assert_eq!(problems.len(), 2);
         // Settings this app did not write are an error, never Google's defaults.
         for data in [
@@ -465,7 +538,7 @@ mod tests {
             Some(serde_json::json!("google")),
         ] {
             oauth2.app.data = data.clone();
-            let problems = ProviderConfig::from_context(&oauth2).expect_err("unreadable");
+            let problems = from_context(&oauth2).expect_err("unreadable");
             assert_eq!(problems.len(), 1, "{data:?}");
             assert_eq!(problems[0].0, "provider", "{data:?}");
         }
