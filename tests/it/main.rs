@@ -18,6 +18,7 @@ mod providers;
 mod real_provider;
 mod refresh;
 mod replicas;
+mod sealed;
 mod security;
 mod status;
 mod webapp_validators;

@@ -38,6 +38,7 @@
 
 pub mod app;
 pub mod e2e;
+pub mod leaks;
 pub mod mattermost;
 pub mod process;
 pub mod provider;
