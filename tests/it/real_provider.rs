@@ -308,7 +308,7 @@ async fn a_real_provider_and_browser_connect_refresh_and_revoke() {
         open_token(
             &info_call.request["context"]["oauth2"]["user"],
             &rw.app.token_keys,
-            alice
+            &alice.id
         )
         .expect("a token")["access_token"],
         json!(access1),
@@ -457,7 +457,7 @@ async fn a_replica_with_a_stale_token_does_not_spend_the_rotated_refresh_token()
         open_token(
             &stale["context"]["oauth2"]["user"],
             &rw.app.token_keys,
-            alice
+            &alice.id
         ),
         Some(t0.clone())
     );

@@ -14,3 +14,4 @@ mod tap;
 mod configure;
 mod connect;
 mod install;
+mod sealed;

@@ -64,13 +64,13 @@ pub fn expect_error(response: &Value) -> String {
 /// `user`'s token stored in `mm`, opened with `keys` (one stored in plain text as it is);
 /// `None` when none is stored. One that does not open panics.
 pub fn opened_token(mm: &Mattermost, keys: &KeyRing, user: &User) -> Option<Value> {
-    open_token(&mm.stored_token(user)?, keys, user)
+    open_token(&mm.stored_token(user)?, keys, &user.id)
 }
 
-/// `user`'s token as stored (`value`, e.g. a context's `oauth2.user`), opened with `keys`;
-/// `None` when it is no token. One that does not open panics.
-pub fn open_token(value: &Value, keys: &KeyRing, user: &User) -> Option<Value> {
-    let token = StoredToken::open(value, keys, APP_ID, &user.id)
+/// The token of the user `user_id` as stored (`value`, e.g. a context's `oauth2.user`),
+/// opened with `keys`; `None` when it is no token. One that does not open panics.
+pub fn open_token(value: &Value, keys: &KeyRing, user_id: &str) -> Option<Value> {
+    let token = StoredToken::open(value, keys, APP_ID, user_id)
         .unwrap_or_else(|err| panic!("the stored token does not open: {err}"))?;
     Some(serde_json::to_value(token).expect("a token serialises"))
 }
