@@ -59,9 +59,13 @@ pub async fn status(
             id => code(id),
         },
         match oauth2.app.client_secret.expose_secret() {
-            "" => "not stored",
-            secret if Sealed::from_text(secret).is_some() => "stored, sealed",
-            _ => "stored in plain text by an earlier version (sealed when `configure` saves it)",
+            "" => "not stored".to_owned(),
+            secret => match Sealed::from_text(secret) {
+                Some(sealed) => format!("stored, sealed with the key {}", code(&sealed.kid)),
+                None =>
+                    "stored in plain text by an earlier version (sealed when `configure` saves it)"
+                        .to_owned(),
+            },
         }
     ));
     if !oauth2.complete_url.is_empty() {

@@ -193,5 +193,8 @@ async fn plain_text_records_of_earlier_versions_work_and_are_sealed_when_stored_
     expect_ok(&w.run(&w.sam, &configure_keeping_the_secret(&w)).await);
     assert_eq!(secret_kid(&w), "test");
     let status = expect_ok(&w.run(&w.sam, &format!("{COMMAND} status")).await);
-    assert!(status.contains("stored, sealed"), "{status}");
+    assert!(
+        status.contains("stored, sealed with the key `test`"),
+        "{status}"
+    );
 }
