@@ -7,7 +7,7 @@ use url::Url;
 
 use super::{as_acting_user, paths, require_admin, COMMAND, ICON};
 use crate::error::AppError;
-use crate::oauth::config::{open_client_secret, seal_client_secret, unopened_secret};
+use crate::oauth::client_secret::{open_client_secret, seal_client_secret, unopened_secret};
 use crate::oauth::{discovery, ProviderKind, ProviderSettings};
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::Verified;

@@ -7,7 +7,8 @@
 //! - [`user_token`]: the acting user's token for a provider call: refreshed when due or
 //!   rejected, stored back, cleared when dead; what any command calls;
 //! - [`refresh`]: one refresh per user at a time, across concurrent calls;
-//! - [`token`]: the stored token's JSON shape (golang.org/x/oauth2's `Token`);
+//! - [`token`]: the stored token's JSON shape (golang.org/x/oauth2's `Token`), sealed;
+//! - [`client_secret`]: the client secret in the stored app, sealed;
 //! - [`pkce`]: the PKCE verifier, derived from the OAuth2 state;
 //! - [`discovery`]: the endpoints found from an issuer (`configure --issuer`);
 //! - [`probe`]: the client credentials checked without a user (`status`);
@@ -15,6 +16,7 @@
 
 pub mod calendar;
 pub mod client;
+pub mod client_secret;
 pub mod config;
 pub mod discovery;
 pub mod pkce;

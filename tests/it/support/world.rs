@@ -1,7 +1,7 @@
 //! A whole test world: the Mattermost emulator, the fake provider and the real app, the app
 //! installed, and the usual users.
 
-use hello_oauth2_rs::oauth::config::open_client_secret;
+use hello_oauth2_rs::oauth::client_secret::open_client_secret;
 use hello_oauth2_rs::oauth::StoredToken;
 use hello_oauth2_rs::seal::KeyRing;
 use mattermost_apps::secret::ExposeSecret;
