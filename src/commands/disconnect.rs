@@ -24,8 +24,12 @@ pub async fn disconnect(
 ) -> Result<web::Json<CallResponse>, AppError> {
     let started = Instant::now();
     let ctx = &call.context;
-    // A token that does not open is cleared all the same: that is what was asked.
-    let stored = stored_token(&state, ctx);
+    let stored = match stored_token(&state, ctx) {
+        Ok(token) => Ok(token),
+        // A token that does not open is cleared all the same: that is what was asked.
+        Err(AppError::Unopened(_)) => Err(()),
+        Err(other) => return Err(other),
+    };
     // `null` clears the stored token (as the Go example does).
     as_acting_user(&state, ctx)?
         .store_oauth2_user(&serde_json::Value::Null)

@@ -19,7 +19,7 @@ use mattermost_apps::AppsClient;
 /// the refresh task can outlive the call that started it.
 pub struct UserToken<'a> {
     refresher: &'a Refresher,
-    keys: Sealing,
+    sealing: Sealing,
     http: reqwest::Client,
     config: ProviderConfig,
     user_id: String,
@@ -72,7 +72,7 @@ impl<'a> UserToken<'a> {
     ) -> Self {
         Self {
             refresher,
-            keys: Sealing {
+            sealing: Sealing {
                 keys: keys.clone(),
                 app_id: app_id.to_owned(),
             },
@@ -145,14 +145,14 @@ impl<'a> UserToken<'a> {
     /// stores the result.
     async fn refresh(&self, old: &StoredToken) -> Result<StoredToken, RefreshError> {
         if old.refresh_token.expose_secret().is_empty() {
-            clear_unless_replaced(&self.mattermost(), &self.keys, &self.user_id, old).await;
+            clear_unless_replaced(&self.mattermost(), &self.sealing, &self.user_id, old).await;
             return Err(RefreshError::Dead(format!(
                 "Your token has expired, and {} issued no refresh token to renew it.",
                 self.config.kind.in_sentence()
             )));
         }
         let flight = refresh_and_store(
-            self.keys.clone(),
+            self.sealing.clone(),
             self.http.clone(),
             self.config.clone(),
             self.site_url.clone(),
@@ -165,7 +165,7 @@ impl<'a> UserToken<'a> {
 
     /// Clears a rejected token and says so.
     async fn dead(&self, token: &StoredToken) -> RefreshError {
-        clear_unless_replaced(&self.mattermost(), &self.keys, &self.user_id, token).await;
+        clear_unless_replaced(&self.mattermost(), &self.sealing, &self.user_id, token).await;
         RefreshError::Dead(format!(
             "Your token is no longer accepted by {}.",
             self.config.kind.in_sentence()
@@ -185,7 +185,7 @@ impl<'a> UserToken<'a> {
 /// the stored token is read again (another replica may have rotated it meanwhile); if it is
 /// still the dead one, it is cleared.
 async fn refresh_and_store(
-    keys: Sealing,
+    sealing: Sealing,
     http: reqwest::Client,
     config: ProviderConfig,
     site_url: String,
@@ -194,7 +194,7 @@ async fn refresh_and_store(
     old: StoredToken,
 ) -> Result<StoredToken, RefreshError> {
     let mattermost = AppsClient::new(http.clone(), &site_url, session);
-    let old = match stored(&mattermost, &keys, &user_id).await {
+    let old = match stored(&mattermost, &sealing, &user_id).await {
         Some(current)
             if current.access_token.expose_secret() != old.access_token.expose_secret() =>
         {
@@ -208,7 +208,7 @@ async fn refresh_and_store(
     match client::refresh(&http, &config, &old).await {
         Ok(new) => {
             let sealed = new
-                .seal(&keys.keys, &keys.app_id, &user_id)
+                .seal(&sealing.keys, &sealing.app_id, &user_id)
                 .map_err(|err| RefreshError::Store(err.to_string()))?;
             mattermost
                 .store_oauth2_user(&sealed)
@@ -218,7 +218,7 @@ async fn refresh_and_store(
             Ok(new)
         }
         Err(err) if err.is_invalid_grant() => {
-            match clear_unless_replaced(&mattermost, &keys, &user_id, &old).await {
+            match clear_unless_replaced(&mattermost, &sealing, &user_id, &old).await {
                 Some(current) => Ok(current),
                 None => Err(RefreshError::Dead(format!(
                 "Your refresh token is no longer accepted by {}, so your connection was removed.",
@@ -234,11 +234,11 @@ async fn refresh_and_store(
 /// that replacement when there is one.
 async fn clear_unless_replaced(
     mattermost: &AppsClient,
-    keys: &Sealing,
+    sealing: &Sealing,
     user_id: &str,
     dead: &StoredToken,
 ) -> Option<StoredToken> {
-    if let Some(current) = stored(mattermost, keys, user_id).await {
+    if let Some(current) = stored(mattermost, sealing, user_id).await {
         if current.access_token.expose_secret() != dead.access_token.expose_secret() {
             return Some(current);
         }
@@ -251,13 +251,13 @@ async fn clear_unless_replaced(
 
 /// The token stored now for `user_id`, opened; `None` when none is stored, or it cannot be
 /// read or opened (the caller then goes on with the token it has).
-async fn stored(mattermost: &AppsClient, keys: &Sealing, user_id: &str) -> Option<StoredToken> {
+async fn stored(mattermost: &AppsClient, sealing: &Sealing, user_id: &str) -> Option<StoredToken> {
     let value = mattermost
         .get_oauth2_user::<serde_json::Value>()
         .await
         .ok()
         .flatten()?;
-    StoredToken::open(&value, &keys.keys, &keys.app_id, user_id)
+    StoredToken::open(&value, &sealing.keys, &sealing.app_id, user_id)
         .ok()
         .flatten()
 }
