@@ -20,6 +20,7 @@ pub use configure::configure_form;
 use actix_web::web;
 
 use crate::error::AppError;
+use crate::oauth::user_token::Sealing;
 use crate::oauth::{ProviderConfig, StoredToken, UserToken};
 use crate::state::AppState;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
@@ -168,8 +169,10 @@ fn user_token<'a>(
     let session = session(ctx)?;
     Ok(UserToken::new(
         &state.refresher,
-        &state.keys,
-        &state.app_id,
+        Sealing {
+            keys: state.keys.clone(),
+            app_id: state.app_id.clone(),
+        },
         &state.http,
         config,
         &acting_user(ctx)?.id,

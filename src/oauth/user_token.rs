@@ -28,10 +28,12 @@ pub struct UserToken<'a> {
 }
 
 /// The keys and the app ID a user's token is sealed with where it is stored.
-#[derive(Clone)]
-struct Sealing {
-    keys: KeyRing,
-    app_id: String,
+#[derive(Clone, Debug)]
+pub struct Sealing {
+    /// The app's key ring.
+    pub keys: KeyRing,
+    /// The manifest's app ID.
+    pub app_id: String,
 }
 
 /// A provider call's answer, and the token it was made with.
@@ -57,13 +59,11 @@ pub enum ProviderCallError {
 }
 
 impl<'a> UserToken<'a> {
-    /// The token of `user_id`, stored through the Apps REST API at `site_url` with the
-    /// user's `session` token.
-    #[allow(clippy::too_many_arguments)]
+    /// The token of `user_id`, stored sealed through the Apps REST API at `site_url` with
+    /// the user's `session` token.
     pub fn new(
         refresher: &'a Refresher,
-        keys: &KeyRing,
-        app_id: &str,
+        sealing: Sealing,
         http: &reqwest::Client,
         config: &ProviderConfig,
         user_id: &str,
@@ -72,10 +72,7 @@ impl<'a> UserToken<'a> {
     ) -> Self {
         Self {
             refresher,
-            sealing: Sealing {
-                keys: keys.clone(),
-                app_id: app_id.to_owned(),
-            },
+            sealing,
             http: http.clone(),
             config: config.clone(),
             user_id: user_id.to_owned(),
