@@ -102,10 +102,12 @@ COPY manifest.json ./manifest.json
 COPY static ./static
 COPY --from=builder /out/hello-oauth2-rs /usr/local/bin/hello-oauth2-rs
 
-# APP_SECRET_FILE is a path, not a secret (hadolint flags the name only).
+# APP_SECRET_FILE and APP_TOKEN_KEY_FILE are paths, not secrets (hadolint
+# flags the names only).
 # hadolint ignore=DL3064
 ENV APP_LISTEN=0.0.0.0:4000 \
     APP_SECRET_FILE=/var/lib/hello-oauth2-rs/app-secret \
+    APP_TOKEN_KEY_FILE=/var/lib/hello-oauth2-rs/app-token-key \
     RUST_LOG=info
 
 USER 10001:10001

@@ -64,9 +64,23 @@ pub enum AppError {
     /// A message for a plain-text page (the plugin's OAuth2 complete page), as it is.
     #[error("{0}")]
     Plain(String),
+    /// The user's stored token does not open here (the key that sealed it is gone, or it
+    /// was altered): it must be made again, at the connect URL (the plugin's, which starts
+    /// the flow whether or not a token is stored).
+    #[error("Your connection cannot be opened by this app any more (the key it was sealed with is gone, or it was altered), so it must be made again: {}", connect_again(.0))]
+    Unopened(String),
     /// The user must connect again; the text says why.
     #[error("{0} Run `/{COMMAND} connect` to connect again.")]
     Reconnect(String),
+}
+
+/// A link to connect again, else the commands that do it.
+fn connect_again(connect_url: &str) -> String {
+    if connect_url.is_empty() {
+        format!("run `/{COMMAND} disconnect`, then `/{COMMAND} connect`.")
+    } else {
+        format!("[connect your account]({connect_url}).")
+    }
 }
 
 impl AppError {

@@ -17,6 +17,7 @@ pub mod logline;
 pub mod markdown;
 pub mod names;
 pub mod oauth;
+pub mod seal;
 pub mod secret;
 pub mod settings;
 pub mod startup;

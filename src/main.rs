@@ -1,13 +1,13 @@
 //! Parses the settings, starts logging, runs the server; nothing else.
 
 use clap::Parser;
-use hello_oauth2_rs::settings::{secret_from_env, Cli, SecretSource, Settings};
+use hello_oauth2_rs::settings::{secrets_from_env, Cli, SecretSource, Settings};
 use hello_oauth2_rs::startup::Application;
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     // Settings first, with blocking file I/O, before the runtime starts.
-    let resolved = secret_from_env().and_then(|secret| Settings::from_cli(Cli::parse(), secret));
+    let resolved = secrets_from_env().and_then(|secrets| Settings::from_cli(Cli::parse(), secrets));
     let (settings, source) = match resolved {
         Ok(resolved) => resolved,
         Err(err) => {

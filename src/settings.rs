@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use url::Url;
 
+use crate::seal::KeyRing;
 use crate::secret::AppSecret;
 
 /// Flags and environment variables, as typed by the operator.
@@ -19,7 +20,9 @@ use crate::secret::AppSecret;
     about = "Mattermost App that connects users to a remote OAuth2 provider",
     after_help = "The JWT secret shared with Mattermost (at least 32 bytes) comes from the \
         APP_SECRET environment variable, never from a flag (flags show in `ps`). Without it, \
-        the app reads the secret file, or creates one and prints the secret once."
+        the app reads the secret file, or creates one and prints the secret once. The \
+        token-sealing key ring comes from APP_TOKEN_KEY (comma-separated `id:base64key` \
+        entries, the first seals) or the token key file, created owner-only when absent."
 )]
 pub struct Cli {
     /// Address to listen on.
@@ -34,6 +37,11 @@ pub struct Cli {
     /// `APP_SECRET` is not set.
     #[arg(long, env = "APP_SECRET_FILE", default_value = ".app-secret")]
     pub secret_file: PathBuf,
+
+    /// Where the token-sealing key ring is kept (created owner-only with one new key when
+    /// absent). Used when `APP_TOKEN_KEY` is not set.
+    #[arg(long, env = "APP_TOKEN_KEY_FILE", default_value = ".app-token-key")]
+    pub token_key_file: PathBuf,
 
     /// Overrides `context.mattermost_site_url` for calls back to Mattermost.
     #[arg(long, env = "MATTERMOST_SITE_URL")]
@@ -66,6 +74,9 @@ pub struct Settings {
     pub secret: AppSecret,
     /// Where a generated secret is kept (read when `APP_SECRET` is not set).
     pub secret_file: PathBuf,
+    /// The keys that seal tokens and the client secret in Mattermost (first seals, all
+    /// open); not shared with Mattermost.
+    pub token_keys: KeyRing,
     /// Optional override of the Mattermost site URL for outbound calls.
     pub mattermost_site_url: Option<Url>,
     /// Timeout of every outbound request.
@@ -79,23 +90,26 @@ pub struct Settings {
 pub const CALL_DEADLINE: Duration = Duration::from_secs(25);
 
 impl Settings {
-    /// Settings for a given secret with every other value at its default; handy in tests.
-    pub fn new(root_url: Url, secret: AppSecret) -> Self {
+    /// Settings for a given secret and key ring with every other value at its default;
+    /// handy in tests.
+    pub fn new(root_url: Url, secret: AppSecret, token_keys: KeyRing) -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             root_url,
             secret,
             secret_file: PathBuf::from(".app-secret"),
+            token_keys,
             mattermost_site_url: None,
             http_timeout: Duration::from_secs(10),
             call_deadline: CALL_DEADLINE,
         }
     }
 
-    /// Checks the flags and resolves the secret: `secret` (the value of `APP_SECRET`, see
-    /// [`secret_from_env`]), else the secret file, else a new one written there. Blocking
-    /// file I/O: call before the async runtime starts.
-    pub fn from_cli(cli: Cli, secret: Option<String>) -> anyhow::Result<(Self, SecretSource)> {
+    /// Checks the flags and resolves the secrets: `secrets.app_secret` (the value of
+    /// `APP_SECRET`, see [`secrets_from_env`]), else the secret file, else a new one
+    /// written there; the same for the token keys. Blocking file I/O: call before the
+    /// async runtime starts.
+    pub fn from_cli(cli: Cli, secrets: EnvSecrets) -> anyhow::Result<(Self, SecretSource)> {
         check_http_url("--root-url / APP_ROOT_URL", &cli.root_url)?;
         if let Some(url) = &cli.mattermost_site_url {
             check_http_url("--mattermost-site-url / MATTERMOST_SITE_URL", url)?;
@@ -103,7 +117,15 @@ impl Settings {
         if cli.http_timeout == 0 {
             anyhow::bail!("--http-timeout / APP_HTTP_TIMEOUT must be at least 1 second");
         }
-        let (secret, source) = match secret.as_deref().filter(|value| !value.is_empty()) {
+        let token_keys = match secrets
+            .token_key
+            .as_deref()
+            .filter(|v| !v.trim().is_empty())
+        {
+            Some(value) => KeyRing::parse(value).context("APP_TOKEN_KEY")?,
+            None => load_or_create_keys(&cli.token_key_file)?,
+        };
+        let (secret, source) = match secrets.app_secret.as_deref().filter(|v| !v.is_empty()) {
             Some(value) => (
                 AppSecret::parse(value).context("APP_SECRET")?,
                 SecretSource::Given,
@@ -116,6 +138,7 @@ impl Settings {
                 root_url: cli.root_url,
                 secret,
                 secret_file: cli.secret_file,
+                token_keys,
                 mattermost_site_url: cli.mattermost_site_url,
                 http_timeout: Duration::from_secs(cli.http_timeout),
                 call_deadline: CALL_DEADLINE,
@@ -130,14 +153,27 @@ impl Settings {
     }
 }
 
-/// `APP_SECRET` from the environment; `None` when unset or empty. The secret is never a flag:
-/// a process's arguments are visible to every user of the machine (`ps`).
-pub fn secret_from_env() -> anyhow::Result<Option<String>> {
-    match std::env::var("APP_SECRET") {
+/// The secrets that come from the environment only, never from flags: a process's
+/// arguments are visible to every user of the machine (`ps`).
+#[derive(Default)]
+pub struct EnvSecrets {
+    /// `APP_SECRET`.
+    pub app_secret: Option<String>,
+    /// `APP_TOKEN_KEY`.
+    pub token_key: Option<String>,
+}
+
+/// `APP_SECRET` and `APP_TOKEN_KEY` from the environment; `None` when unset.
+pub fn secrets_from_env() -> anyhow::Result<EnvSecrets> {
+    let read = |name: &str| match std::env::var(name) {
         Ok(value) => Ok(Some(value)),
         Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => anyhow::bail!("APP_SECRET is not UTF-8"),
-    }
+        Err(std::env::VarError::NotUnicode(_)) => Err(anyhow::anyhow!("{name} is not UTF-8")),
+    };
+    Ok(EnvSecrets {
+        app_secret: read("APP_SECRET")?,
+        token_key: read("APP_TOKEN_KEY")?,
+    })
 }
 
 fn check_http_url(name: &str, url: &Url) -> anyhow::Result<()> {
@@ -160,6 +196,29 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<(AppSecret, SecretSource
             write_owner_only(path, secret.expose_secret())
                 .with_context(|| format!("cannot write the secret file {}", path.display()))?;
             Ok((secret, SecretSource::Generated))
+        }
+        Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// The key ring in `path`, or a new one-key ring written there. Losing this file loses
+/// every sealed token, so its creation is logged (never the key).
+fn load_or_create_keys(path: &Path) -> anyhow::Result<KeyRing> {
+    match fs::read_to_string(path) {
+        Ok(text) => {
+            KeyRing::parse(&text).with_context(|| format!("token key file {}", path.display()))
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            let id = chrono::Utc::now().format("k%Y%m%d").to_string();
+            let text = KeyRing::generate_text(&id)
+                .map_err(|_| anyhow::anyhow!("the system random generator failed"))?;
+            write_owner_only(path, &text)
+                .with_context(|| format!("cannot write the token key file {}", path.display()))?;
+            log::warn!(
+                "created the token-sealing key {id} in {}: back it up; replicas must share it (APP_TOKEN_KEY)",
+                path.display()
+            );
+            KeyRing::parse(&text).context("the generated token key")
         }
         Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
     }
@@ -198,8 +257,12 @@ mod tests {
         let path = temp_path("secret-file-test");
         let _ = fs::remove_file(&path);
         let file = path.to_str().expect("utf-8 path");
+        let keys = temp_path("token-key-file-test");
+        let _ = fs::remove_file(&keys);
+        let key_file = keys.to_str().expect("utf-8 path");
+        let flags = ["--secret-file", file, "--token-key-file", key_file];
         let (first, source) =
-            Settings::from_cli(cli(&["--secret-file", file]), None).expect("generated");
+            Settings::from_cli(cli(&flags), EnvSecrets::default()).expect("generated");
         assert_eq!(source, SecretSource::Generated);
         #[cfg(unix)]
         {
@@ -208,10 +271,24 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         let (second, source) =
-            Settings::from_cli(cli(&["--secret-file", file]), None).expect("reused");
+            Settings::from_cli(cli(&flags), EnvSecrets::default()).expect("reused");
         assert_eq!(source, SecretSource::File);
         assert_eq!(first.secret.expose_secret(), second.secret.expose_secret());
+        assert_eq!(
+            first.token_keys.current_id(),
+            second.token_keys.current_id()
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&keys).expect("file").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // The same key, not only the same ID: what one start sealed, the next opens.
+        let sealed = first.token_keys.seal(b"t", b"place").expect("seal");
+        assert!(second.token_keys.open(&sealed, b"place").is_ok());
         fs::remove_file(&path).expect("cleanup");
+        fs::remove_file(&keys).expect("cleanup");
     }
 
     #[test]
@@ -221,9 +298,36 @@ mod tests {
         assert!(err.to_string().contains("unexpected argument"), "{err}");
     }
 
+    fn given(app_secret: &str) -> EnvSecrets {
+        EnvSecrets {
+            app_secret: Some(app_secret.to_owned()),
+            token_key: Some(KeyRing::generate_text("k1").expect("rng").to_string()),
+        }
+    }
+
+    #[test]
+    fn the_token_key_comes_from_the_environment_and_is_never_echoed() {
+        let secrets = EnvSecrets {
+            token_key: Some("k1:c2hvcnQ=".to_owned()),
+            ..given(&"x".repeat(40))
+        };
+        let err = Settings::from_cli(cli(&[]), secrets).expect_err("short key");
+        let text = format!("{err:#}");
+        assert!(text.contains("APP_TOKEN_KEY"), "{text}");
+        assert!(!text.contains("c2hvcnQ"), "{text}");
+        let secrets = given(&"x".repeat(40));
+        let key = secrets.token_key.clone().expect("given");
+        let (settings, _) = Settings::from_cli(cli(&[]), secrets).expect("ok");
+        assert_eq!(settings.token_keys.current_id(), "k1");
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains(&key[3..]), "Debug shows no key: {debug}");
+        let err = Cli::try_parse_from(["x", "--token-key", "k1:AAAA"]).expect_err("no flag");
+        assert!(err.to_string().contains("unexpected argument"), "{err}");
+    }
+
     #[test]
     fn bad_settings_are_one_line_errors() {
-        let err = Settings::from_cli(cli(&[]), Some("too-short".to_owned())).expect_err("short");
+        let err = Settings::from_cli(cli(&[]), given("too-short")).expect_err("short");
         assert!(format!("{err:#}").contains("at least 32 bytes"));
         assert!(!format!("{err:#}").contains("too-short"));
 
@@ -231,7 +335,7 @@ mod tests {
         assert!(err.to_string().contains("invalid socket address"));
 
         let long = "x".repeat(40);
-        let err = Settings::from_cli(cli(&["--root-url", "ftp://host/"]), Some(long))
+        let err = Settings::from_cli(cli(&["--root-url", "ftp://host/"]), given(&long))
             .expect_err("scheme");
         assert!(err.to_string().contains("http(s)"));
     }

@@ -5,6 +5,7 @@ use anyhow::Context as _;
 use mattermost_apps::manifest::{HttpDeploy, Manifest};
 
 use crate::oauth::{PkceKey, Refresher};
+use crate::seal::KeyRing;
 use crate::settings::Settings;
 
 /// The manifest template, from the top-level `manifest.json`.
@@ -18,6 +19,10 @@ pub struct AppState {
     pub pkce: PkceKey,
     /// One refresh per user at a time.
     pub refresher: Refresher,
+    /// Seals users' tokens and the client secret stored in Mattermost.
+    pub keys: KeyRing,
+    /// The manifest's app ID: part of where a sealed value belongs.
+    pub app_id: String,
     /// The most a call may take before it answers "the provider is slow".
     pub call_deadline: std::time::Duration,
     /// `MATTERMOST_SITE_URL`, trailing `/` trimmed.
@@ -40,6 +45,10 @@ impl AppState {
             http,
             pkce: PkceKey::derive(&settings.secret),
             refresher: Refresher::default(),
+            keys: settings.token_keys.clone(),
+            app_id: serde_json::from_str::<Manifest>(MANIFEST)
+                .context("manifest.json is not a manifest")?
+                .app_id,
             call_deadline: settings.call_deadline,
             site_url_override: settings
                 .mattermost_site_url

@@ -6,7 +6,7 @@
 
 use actix_web::web;
 
-use super::context::{as_acting_user, provider};
+use super::context::{acting_user, as_acting_user, provider};
 use crate::error::AppError;
 use crate::oauth::{client, ProviderConfig, ProviderError};
 use crate::state::AppState;
@@ -19,7 +19,7 @@ pub async fn complete(
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
     let ctx = &call.context;
-    let config = provider(&ctx.oauth2)?;
+    let config = provider(&state, &ctx.oauth2)?;
     check_iss(&config, call.value_str("iss"))?;
     // The plugin does not look for provider errors: the app must.
     if let Some(code) = call.value_str("error") {
@@ -57,8 +57,12 @@ pub async fn complete(
     )
     .await
     .map_err(|err| AppError::Plain(format!("Could not connect your account: {}", err.plain())))?;
+    // Sealed for this user: a copy in another user's record does not open.
+    let sealed = token
+        .seal(&state.keys, &state.app_id, &acting_user(ctx)?.id)
+        .map_err(|err| AppError::Plain(format!("Could not save your token: {err}.")))?;
     mattermost
-        .store_oauth2_user(&token)
+        .store_oauth2_user(&sealed)
         .await
         .map_err(AppError::mattermost("Could not save your token"))?;
     log::info!(

@@ -10,8 +10,10 @@ use super::provider_form::{self, describe_problems, setting, Entered};
 use crate::error::AppError;
 use crate::markdown;
 use crate::names::{paths, COMMAND, ICON};
+use crate::oauth::client_secret::{open_client_secret, seal_client_secret, unopened_secret};
 use crate::oauth::{discovery, ProviderConfig, ProviderKind, ProviderSettings};
-use mattermost_apps::secret::ExposeSecret;
+use crate::seal::KeyRing;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::Verified;
 use mattermost_apps::{
     Call, CallRequest, CallResponse, Expand, ExpandLevel, Form, OAuth2App, OAuth2Context,
@@ -93,9 +95,19 @@ pub async fn configure(
     if !provider_form::has_any_value(&call) {
         return Ok(web::Json(CallResponse::form(configure_form(&ctx.oauth2))));
     }
-    let (app, kind) = read_submission(&state.http, &call).await?;
+    let (app, kind) = read_submission(&state, &call).await?;
+    // Stored sealed: a copy of Mattermost's database does not reveal it.
+    let sealed = OAuth2App {
+        client_secret: seal_client_secret(&app.client_secret, &state.keys, &state.app_id).map_err(
+            |err| AppError::Invalid {
+                message: format!("The configuration was not saved: {err}."),
+                fields: Vec::new(),
+            },
+        )?,
+        ..app.clone()
+    };
     as_acting_user(&state, ctx)?
-        .store_oauth2_app(&app)
+        .store_oauth2_app(&sealed)
         .await
         .map_err(AppError::mattermost("The configuration was not saved"))?;
     log::info!(
@@ -125,9 +137,10 @@ pub async fn configure(
 /// must not be sent to another token endpoint. An issuer's discovery
 /// document is fetched here, and an unusable one stores nothing.
 async fn read_submission(
-    http: &reqwest::Client,
+    state: &crate::state::AppState,
     call: &CallRequest,
 ) -> Result<(OAuth2App, ProviderKind), AppError> {
+    let http = &state.http;
     let stored = &call.context.oauth2;
     let invalid = |fields: Vec<(&'static str, String)>| AppError::Invalid {
         message: format!(
@@ -169,11 +182,17 @@ async fn read_submission(
         settings.discovered = Some(found);
     }
     let kept = client_secret.is_none() && !stored.app.client_secret.expose_secret().is_empty();
-    let client_secret = client_secret.unwrap_or_else(|| stored.app.client_secret.clone());
+    // A kept secret is opened to be sealed again, with the current key.
+    let client_secret = match client_secret {
+        Some(secret) => secret,
+        None if kept => open_client_secret(stored, &state.keys, &state.app_id)
+            .map_err(|err| invalid(vec![("client_secret", unopened_secret(&err))]))?,
+        None => SecretString::default(),
+    };
     let config = settings
         .resolve(&client_id, &client_secret)
         .map_err(invalid)?;
-    if kept && !same_client(stored, &config) {
+    if kept && !same_client(stored, &state.keys, &state.app_id, &config) {
         return Err(invalid(vec![(
             "client_secret",
             "required: the stored one belongs to the previous provider, client ID or endpoints"
@@ -199,8 +218,8 @@ async fn read_submission(
 /// the same token endpoint, and no new revocation endpoint (the app authenticates there
 /// too). The endpoints compared are the resolved ones, those the secret is sent to: an
 /// issuer's document may have moved them while every URL field stayed blank.
-fn same_client(stored: &OAuth2Context, new: &ProviderConfig) -> bool {
-    ProviderConfig::from_context(stored)
+fn same_client(stored: &OAuth2Context, keys: &KeyRing, app_id: &str, new: &ProviderConfig) -> bool {
+    ProviderConfig::from_context(stored, keys, app_id)
         .ok()
         .flatten()
         .is_some_and(|old| {

@@ -12,9 +12,12 @@ use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
 
 /// `POST /connect`: a Markdown link to the plugin's connect URL.
-pub async fn connect(call: Verified) -> Result<web::Json<CallResponse>, AppError> {
+pub async fn connect(
+    state: web::Data<AppState>,
+    call: Verified,
+) -> Result<web::Json<CallResponse>, AppError> {
     let oauth2 = &call.context.oauth2;
-    let config = provider(oauth2)?;
+    let config = provider(&state, oauth2)?;
     if oauth2.connect_url.is_empty() {
         return Err(AppError::MissingContext("oauth2.connect_url"));
     }
@@ -33,7 +36,7 @@ pub async fn connect_url(
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
     let oauth2 = &call.context.oauth2;
-    let config = provider(oauth2)?;
+    let config = provider(&state, oauth2)?;
     let oauth_state = call.value_str("state").ok_or(AppError::Invalid {
         message: "The plugin sent no OAuth2 state.".into(),
         fields: Vec::new(),

@@ -3,7 +3,8 @@
 //! missing part is an [`AppError`] naming it.
 
 use crate::error::AppError;
-use crate::oauth::{ProviderConfig, UserToken};
+use crate::oauth::user_token::Sealing;
+use crate::oauth::{ProviderConfig, StoredToken, UserToken};
 use crate::state::AppState;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
@@ -52,20 +53,46 @@ pub(super) fn as_acting_user(state: &AppState, ctx: &Context) -> Result<AppsClie
 }
 
 /// The configured provider, or why there is none.
-pub(super) fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
-    match ProviderConfig::from_context(oauth2) {
+pub(super) fn provider(
+    state: &AppState,
+    oauth2: &OAuth2Context,
+) -> Result<ProviderConfig, AppError> {
+    match ProviderConfig::from_context(oauth2, &state.keys, &state.app_id) {
         Ok(Some(config)) => Ok(config),
         Ok(None) => Err(AppError::NotConfigured),
-        // The problems quote the stored values: escaped, as they may come from outside.
-        Err(problems) => Err(AppError::Misconfigured(
-            super::provider_form::describe_problems(
-                &problems
-                    .into_iter()
-                    .map(|(field, problem)| (field, crate::markdown::escape(&problem, 300)))
-                    .collect::<Vec<_>>(),
-            ),
-        )),
+        Err(problems) => Err(misconfigured(problems)),
     }
+}
+
+/// The stored settings' problems. They quote the stored values: escaped, as they may come
+/// from outside.
+fn misconfigured(problems: Vec<(&'static str, String)>) -> AppError {
+    AppError::Misconfigured(super::provider_form::describe_problems(
+        &problems
+            .into_iter()
+            .map(|(field, problem)| (field, crate::markdown::escape(&problem, 300)))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// The acting user's stored token (`context.oauth2.user`), opened: `Ok(None)` when none is
+/// stored. One that does not open (the key that sealed it is gone, or it was altered) is
+/// left as it is, and the user is asked to connect again.
+pub(super) fn stored_token(
+    state: &AppState,
+    ctx: &Context,
+) -> Result<Option<StoredToken>, AppError> {
+    let Some(value) = ctx.oauth2.user.as_ref() else {
+        return Ok(None);
+    };
+    let user = acting_user(ctx)?;
+    StoredToken::open(value, &state.keys, &state.app_id, &user.id).map_err(|err| {
+        log::warn!(
+            "the stored token of user {} does not open: {err}",
+            crate::logline::escape(&user.id)
+        );
+        AppError::Unopened(ctx.oauth2.connect_url.clone())
+    })
 }
 
 /// The acting user's token, for calling the provider as them (and refreshing it).
@@ -77,6 +104,10 @@ pub(super) fn user_token<'a>(
     let session = session(ctx)?;
     Ok(UserToken::new(
         &state.refresher,
+        Sealing {
+            keys: state.keys.clone(),
+            app_id: state.app_id.clone(),
+        },
         &state.http,
         config,
         &acting_user(ctx)?.id,
@@ -88,6 +119,7 @@ pub(super) fn user_token<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seal::KeyRing;
 
     #[test]
     fn stored_settings_are_quoted_escaped() {
@@ -99,8 +131,10 @@ mod tests {
             "auth_url": "[Sign in again](https://phish.example/)",
             "token_url": "https://id.example.com/token",
         }));
-        let text = match provider(&oauth2) {
-            Err(err) => err.to_string(),
+        let keys =
+            KeyRing::parse("k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=").expect("a key");
+        let text = match ProviderConfig::from_context(&oauth2, &keys, "app") {
+            Err(problems) => misconfigured(problems).to_string(),
             Ok(_) => panic!("not a URL"),
         };
         assert!(text.contains("Auth URL: "), "{text}");

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use actix_web::web;
 
-use super::context::{as_acting_user, provider};
+use super::context::{as_acting_user, provider, stored_token};
 use crate::error::AppError;
 use crate::logline;
-use crate::oauth::{client, ProviderConfig, ProviderError, StoredToken};
+use crate::oauth::{client, ProviderConfig, ProviderError};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
@@ -25,18 +25,36 @@ pub async fn disconnect(
 ) -> Result<web::Json<CallResponse>, AppError> {
     let started = Instant::now();
     let ctx = &call.context;
-    let token = ctx.oauth2.user.as_ref().and_then(StoredToken::from_context);
+    let stored = match stored_token(&state, ctx) {
+        Ok(token) => Ok(token),
+        // A token that does not open is cleared all the same: that is what was asked.
+        Err(AppError::Unopened(_)) => Err(()),
+        Err(other) => return Err(other),
+    };
     // `null` clears the stored token (as the Go example does).
     as_acting_user(&state, ctx)?
         .store_oauth2_user(&serde_json::Value::Null)
         .await
         .map_err(AppError::mattermost("Could not remove your token"))?;
-    let Some(token) = token else {
-        return Ok(web::Json(
-            CallResponse::ok("You were not connected.").refreshing_bindings(),
-        ));
+    let token = match stored {
+        Ok(Some(token)) => token,
+        Ok(None) => {
+            return Ok(web::Json(
+                CallResponse::ok("You were not connected.").refreshing_bindings(),
+            ))
+        }
+        Err(_) => {
+            return Ok(web::Json(
+                CallResponse::ok(
+                    "Disconnected. Your stored token could not be opened by this app, so it \
+                     was not revoked; remove this app's access in your account settings at \
+                     the provider.",
+                )
+                .refreshing_bindings(),
+            ))
+        }
     };
-    let text = match provider(&ctx.oauth2) {
+    let text = match provider(&state, &ctx.oauth2) {
         Ok(config) => {
             // The token is already forgotten here: a revocation cut off by the call's
             // deadline would leave the user with "try again" and nothing left to retry.

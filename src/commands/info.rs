@@ -5,10 +5,10 @@
 use actix_web::web;
 use chrono::Utc;
 
-use super::context::{provider, user_token};
+use super::context::{provider, stored_token, user_token};
 use crate::error::AppError;
 use crate::oauth::user_token::ProviderCallError;
-use crate::oauth::{calendar, client, StoredToken};
+use crate::oauth::{calendar, client};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
@@ -19,13 +19,8 @@ pub async fn info(
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
     let ctx = &call.context;
-    let config = provider(&ctx.oauth2)?;
-    let token = ctx
-        .oauth2
-        .user
-        .as_ref()
-        .and_then(StoredToken::from_context)
-        .ok_or(AppError::NotConnected)?;
+    let config = provider(&state, &ctx.oauth2)?;
+    let token = stored_token(&state, ctx)?.ok_or(AppError::NotConnected)?;
     let Some(userinfo_url) = &config.userinfo_url else {
         return Ok(web::Json(CallResponse::ok(format!(
             "You are connected to {}. No userinfo URL is configured, so the account cannot be shown.",

@@ -14,6 +14,7 @@ use crate::names::COMMAND;
 use crate::oauth::discovery;
 use crate::oauth::probe::{self, Verdict};
 use crate::oauth::{Discovered, ProviderConfig, ProviderError, ProviderSettings};
+use crate::seal::Sealed;
 use crate::state::AppState;
 use mattermost_apps::secret::ExposeSecret;
 use mattermost_apps::Verified;
@@ -58,10 +59,14 @@ pub async fn status(
             "" => "none stored".to_owned(),
             id => code(id),
         },
-        if oauth2.app.client_secret.expose_secret().is_empty() {
-            "not stored"
-        } else {
-            "stored"
+        match oauth2.app.client_secret.expose_secret() {
+            "" => "not stored".to_owned(),
+            secret => match Sealed::from_text(secret) {
+                Some(sealed) => format!("stored, sealed with the key {}", code(&sealed.kid)),
+                None =>
+                    "stored in plain text by an earlier version (sealed when `configure` saves it)"
+                        .to_owned(),
+            },
         }
     ));
     if !oauth2.complete_url.is_empty() {
@@ -70,7 +75,7 @@ pub async fn status(
             code(&oauth2.complete_url)
         ));
     }
-    let config = match ProviderConfig::from_context(oauth2) {
+    let config = match ProviderConfig::from_context(oauth2, &state.keys, &state.app_id) {
         Ok(Some(config)) => config,
         Ok(None) => {
             text.push_str(&format!(

@@ -7,7 +7,9 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use super::client_secret::{open_client_secret, unopened_secret};
 use super::preset::{ProviderKind, GOOGLE_CALENDAR_LIST, GOOGLE_CALENDAR_SCOPE};
+use crate::seal::KeyRing;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::OAuth2Context;
 
@@ -220,18 +222,23 @@ pub struct ProviderConfig {
 
 impl ProviderConfig {
     /// The provider as configured in `context.oauth2` (needs `oauth2_app` expanded at
-    /// `all`): `Ok(None)` when no client has been stored, `Err` with the problems when the
-    /// stored settings no longer pass the checks.
+    /// `all`), its client secret opened with `keys`: `Ok(None)` when no client has been
+    /// stored, `Err` with the problems when the stored settings no longer pass the checks
+    /// or the secret does not open.
     pub fn from_context(
         oauth2: &OAuth2Context,
+        keys: &KeyRing,
+        app_id: &str,
     ) -> Result<Option<Self>, Vec<(&'static str, String)>> {
         if oauth2.app.client_id.is_empty() {
             return Ok(None);
         }
+        let secret = open_client_secret(oauth2, keys, app_id).map_err(|err| {
+            log::warn!("the stored client secret does not open: {err}");
+            vec![("client_secret", unopened_secret(&err))]
+        })?;
         match ProviderSettings::from_context(oauth2) {
-            Ok(Some(settings)) => settings
-                .resolve(&oauth2.app.client_id, &oauth2.app.client_secret)
-                .map(Some),
+            Ok(Some(settings)) => settings.resolve(&oauth2.app.client_id, &secret).map(Some),
             Ok(None) => Err(vec![("provider", "no provider settings are stored".into())]),
             Err(problem) => Err(vec![("provider", problem)]),
         }
@@ -308,19 +315,24 @@ mod tests {
         );
     }
 
+    fn keys() -> KeyRing {
+        KeyRing::parse(&KeyRing::generate_text("k1").expect("rng")).expect("ring")
+    }
+
     #[test]
     fn a_context_tells_unconfigured_from_invalid() {
+        let keys = keys();
+        let from_context =
+            |oauth2: &OAuth2Context| ProviderConfig::from_context(oauth2, &keys, "app");
         let mut oauth2 = OAuth2Context::default();
-        assert!(matches!(ProviderConfig::from_context(&oauth2), Ok(None)));
+        assert!(matches!(from_context(&oauth2), Ok(None)));
         oauth2.app.client_id = "id".into();
         oauth2.app.client_secret = secret();
         oauth2.app.data = Some(serde_json::json!({"provider": "github"}));
-        let config = ProviderConfig::from_context(&oauth2)
-            .expect("valid")
-            .expect("configured");
+        let config = from_context(&oauth2).expect("valid").expect("configured");
         assert_eq!(config.kind, ProviderKind::Github);
         oauth2.app.data = Some(serde_json::json!({"provider": "custom"}));
-        let problems = ProviderConfig::from_context(&oauth2).expect_err("no endpoints");
+        let problems = from_context(&oauth2).expect_err("no endpoints");
         assert_eq!(problems.len(), 2);
         // Settings this app did not write are an error, never Google's defaults.
         for data in [
@@ -330,7 +342,7 @@ mod tests {
             Some(serde_json::json!("google")),
         ] {
             oauth2.app.data = data.clone();
-            let problems = ProviderConfig::from_context(&oauth2).expect_err("unreadable");
+            let problems = from_context(&oauth2).expect_err("unreadable");
             assert_eq!(problems.len(), 1, "{data:?}");
             assert_eq!(problems[0].0, "provider", "{data:?}");
         }

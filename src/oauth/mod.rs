@@ -4,7 +4,8 @@
 //! - [`preset`]: the providers known by name (endpoints, scopes, how they revoke);
 //! - [`config`]: the settings stored in the plugin, what an issuer's document gave, and
 //!   the resolved endpoints ([`ProviderConfig`]);
-//! - [`token`]: the stored token's JSON shape (golang.org/x/oauth2's `Token`);
+//! - [`token`]: the stored token's JSON shape (golang.org/x/oauth2's `Token`), sealed;
+//! - [`client_secret`]: the client secret in the stored app, sealed;
 //! - [`pkce`]: the PKCE verifier, derived from the OAuth2 state.
 //!
 //! The HTTP plumbing:
@@ -23,6 +24,7 @@
 
 pub mod calendar;
 pub mod client;
+pub mod client_secret;
 pub mod config;
 pub mod discovery;
 pub mod error;

@@ -5,7 +5,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::seal::{token_aad, KeyRing, OpenError, SealError, Sealed};
 use mattermost_apps::secret::{self, ExposeSecret, SecretString};
+use zeroize::Zeroizing;
 
 /// Go's zero `time.Time`, which the Go driver writes for "no expiry".
 pub const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
@@ -45,7 +47,37 @@ impl StoredToken {
             .is_some_and(|expiry| expiry - now <= REFRESH_MARGIN)
     }
 
-    /// Reads the token from `context.oauth2.user`; `None` when it is not a token.
+    /// Reads the token `user_id` stored (`context.oauth2.user`, or `/oauth2/user`): a
+    /// sealed one is opened with `keys`, one an earlier version stored in plain text is
+    /// read as it is. `Ok(None)` when nothing usable is stored; `Err` when a sealed token
+    /// does not open here (the user must connect again).
+    pub fn open(
+        value: &serde_json::Value,
+        keys: &KeyRing,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<Option<Self>, OpenError> {
+        let Some(sealed) = Sealed::from_value(value) else {
+            return Ok(Self::from_context(value));
+        };
+        let plain = keys.open(&sealed, &token_aad(app_id, user_id))?;
+        let token = serde_json::from_slice::<Self>(&plain).map_err(|_| OpenError::Unreadable)?;
+        Ok((!token.access_token.expose_secret().is_empty()).then_some(token))
+    }
+
+    /// The token sealed for `user_id` of `app_id` with the current key, as stored.
+    pub fn seal(
+        &self,
+        keys: &KeyRing,
+        app_id: &str,
+        user_id: &str,
+    ) -> Result<serde_json::Value, SealError> {
+        let plain = Zeroizing::new(serde_json::to_vec(self).map_err(|_| SealError)?);
+        let sealed = keys.seal(&plain, &token_aad(app_id, user_id))?;
+        serde_json::to_value(sealed).map_err(|_| SealError)
+    }
+
+    /// Reads a token stored in plain text; `None` when it is not a token.
     pub fn from_context(value: &serde_json::Value) -> Option<Self> {
         let token = Self::deserialize(value).ok()?;
         (!token.access_token.expose_secret().is_empty()).then_some(token)
@@ -144,6 +176,81 @@ mod tests {
         assert!(token(-5).needs_refresh(now));
         assert!(token(30).needs_refresh(now));
         assert!(!token(600).needs_refresh(now));
+    }
+
+    fn ring(id: &str) -> KeyRing {
+        KeyRing::parse(&KeyRing::generate_text(id).expect("rng")).expect("ring")
+    }
+
+    /// `len` random base64url characters: as dense as real tokens (JWTs and opaque ones).
+    fn random_text(len: usize) -> String {
+        use ring::rand::SecureRandom;
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut bytes = vec![0u8; len];
+        ring::rand::SystemRandom::new()
+            .fill(&mut bytes)
+            .expect("rng");
+        bytes
+            .iter()
+            .map(|b| ALPHABET[usize::from(b % 64)] as char)
+            .collect()
+    }
+
+    /// The largest tokens Microsoft issues: an Entra ID access token with many group
+    /// claims runs to about 4 KB, its refresh tokens to about 1.8 KB.
+    fn large_token() -> StoredToken {
+        StoredToken {
+            access_token: SecretString::from(format!("eyJ0eXAiOiJKV1Qi.{}", random_text(4096))),
+            token_type: "Bearer".into(),
+            refresh_token: SecretString::from(format!("0.AXEA{}", random_text(1800))),
+            expiry: Some(Utc::now()),
+        }
+    }
+
+    #[test]
+    fn a_sealed_token_opens_for_its_user_only_and_stays_under_the_cap() {
+        let keys = ring("k1");
+        let token = large_token();
+        let stored = token.seal(&keys, "app", "alice").expect("seal");
+        let text = serde_json::to_string(&stored).expect("json");
+        assert!(
+            !text.contains("eyJ0eXAi") && !text.contains("0.AXEA"),
+            "no plain text"
+        );
+        // What the app sends to `/oauth2/user`, inside the plugin's 8 KiB cap with room.
+        println!(
+            "sealed token: {} bytes stored, {} plain",
+            text.len(),
+            serde_json::to_string(&token).expect("json").len()
+        );
+        assert!(
+            text.len() < 7 * 1024,
+            "sealed token of {} bytes",
+            text.len()
+        );
+        let opened = StoredToken::open(&stored, &keys, "app", "alice")
+            .expect("opens")
+            .expect("a token");
+        assert_eq!(
+            opened.access_token.expose_secret(),
+            token.access_token.expose_secret()
+        );
+        assert_eq!(opened.expiry, token.expiry);
+        assert!(StoredToken::open(&stored, &keys, "app", "bob").is_err());
+        assert!(StoredToken::open(&stored, &ring("k1"), "app", "alice").is_err());
+    }
+
+    #[test]
+    fn a_plain_text_token_from_an_earlier_version_still_reads() {
+        let keys = ring("k1");
+        let legacy = json!({"access_token": "at", "refresh_token": "rt", "expiry": GO_ZERO_TIME});
+        let token = StoredToken::open(&legacy, &keys, "app", "u")
+            .expect("reads")
+            .expect("a token");
+        assert_eq!(token.refresh_token.expose_secret(), "rt");
+        assert!(StoredToken::open(&json!(null), &keys, "app", "u")
+            .expect("nothing")
+            .is_none());
     }
 
     #[test]

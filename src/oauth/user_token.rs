@@ -12,6 +12,7 @@ use super::config::ProviderConfig;
 use super::error::ProviderError;
 use super::refresh::{RefreshError, Refresher};
 use super::token::StoredToken;
+use crate::seal::KeyRing;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::AppsClient;
 
@@ -19,11 +20,21 @@ use mattermost_apps::AppsClient;
 /// the refresh task can outlive the call that started it.
 pub struct UserToken<'a> {
     refresher: &'a Refresher,
+    sealing: Sealing,
     http: reqwest::Client,
     config: ProviderConfig,
     user_id: String,
     site_url: String,
     session: SecretString,
+}
+
+/// The keys and the app ID a user's token is sealed with where it is stored.
+#[derive(Clone, Debug)]
+pub struct Sealing {
+    /// The app's key ring.
+    pub keys: KeyRing,
+    /// The manifest's app ID.
+    pub app_id: String,
 }
 
 /// A provider call's answer, and the token it was made with.
@@ -49,10 +60,11 @@ pub enum ProviderCallError {
 }
 
 impl<'a> UserToken<'a> {
-    /// The token of `user_id`, stored through the Apps REST API at `site_url` with the
-    /// user's `session` token.
+    /// The token of `user_id`, stored sealed through the Apps REST API at `site_url` with
+    /// the user's `session` token.
     pub fn new(
         refresher: &'a Refresher,
+        sealing: Sealing,
         http: &reqwest::Client,
         config: &ProviderConfig,
         user_id: &str,
@@ -61,6 +73,7 @@ impl<'a> UserToken<'a> {
     ) -> Self {
         Self {
             refresher,
+            sealing,
             http: http.clone(),
             config: config.clone(),
             user_id: user_id.to_owned(),
@@ -130,13 +143,14 @@ impl<'a> UserToken<'a> {
     /// stores the result.
     async fn refresh(&self, old: &StoredToken) -> Result<StoredToken, RefreshError> {
         if old.refresh_token.expose_secret().is_empty() {
-            clear_unless_replaced(&self.mattermost(), old).await;
+            clear_unless_replaced(&self.mattermost(), &self.sealing, &self.user_id, old).await;
             return Err(RefreshError::Dead(format!(
                 "Your token has expired, and {} issued no refresh token to renew it.",
                 self.config.kind.in_sentence()
             )));
         }
         let flight = refresh_and_store(
+            self.sealing.clone(),
             self.http.clone(),
             self.config.clone(),
             self.site_url.clone(),
@@ -149,7 +163,7 @@ impl<'a> UserToken<'a> {
 
     /// Clears a rejected token and says so.
     async fn dead(&self, token: &StoredToken) -> RefreshError {
-        clear_unless_replaced(&self.mattermost(), token).await;
+        clear_unless_replaced(&self.mattermost(), &self.sealing, &self.user_id, token).await;
         RefreshError::Dead(format!(
             "Your token is no longer accepted by {}.",
             self.config.kind.in_sentence()
@@ -169,6 +183,7 @@ impl<'a> UserToken<'a> {
 /// the stored token is read again (another replica may have rotated it meanwhile); if it is
 /// still the dead one, it is cleared.
 async fn refresh_and_store(
+    sealing: Sealing,
     http: reqwest::Client,
     config: ProviderConfig,
     site_url: String,
@@ -177,8 +192,8 @@ async fn refresh_and_store(
     old: StoredToken,
 ) -> Result<StoredToken, RefreshError> {
     let mattermost = AppsClient::new(http.clone(), &site_url, session);
-    let old = match mattermost.get_oauth2_user::<StoredToken>().await {
-        Ok(Some(current))
+    let old = match stored(&mattermost, &sealing, &user_id).await {
+        Some(current)
             if current.access_token.expose_secret() != old.access_token.expose_secret() =>
         {
             if !current.needs_refresh(Utc::now()) {
@@ -190,8 +205,11 @@ async fn refresh_and_store(
     };
     match client::refresh(&http, &config, &old).await {
         Ok(new) => {
+            let sealed = new
+                .seal(&sealing.keys, &sealing.app_id, &user_id)
+                .map_err(|err| RefreshError::Store(err.to_string()))?;
             mattermost
-                .store_oauth2_user(&new)
+                .store_oauth2_user(&sealed)
                 .await
                 .map_err(|err| RefreshError::Store(err.to_string()))?;
             log::info!(
@@ -201,7 +219,7 @@ async fn refresh_and_store(
             Ok(new)
         }
         Err(err) if err.is_invalid_grant() => {
-            match clear_unless_replaced(&mattermost, &old).await {
+            match clear_unless_replaced(&mattermost, &sealing, &user_id, &old).await {
                 Some(current) => Ok(current),
                 None => Err(RefreshError::Dead(format!(
                 "Your refresh token is no longer accepted by {}, so your connection was removed.",
@@ -215,11 +233,13 @@ async fn refresh_and_store(
 
 /// Clears the stored token unless another call has already replaced `dead`, and returns
 /// that replacement when there is one.
-pub async fn clear_unless_replaced(
+async fn clear_unless_replaced(
     mattermost: &AppsClient,
+    sealing: &Sealing,
+    user_id: &str,
     dead: &StoredToken,
 ) -> Option<StoredToken> {
-    if let Ok(Some(current)) = mattermost.get_oauth2_user::<StoredToken>().await {
+    if let Some(current) = stored(mattermost, sealing, user_id).await {
         if current.access_token.expose_secret() != dead.access_token.expose_secret() {
             return Some(current);
         }
@@ -231,4 +251,17 @@ pub async fn clear_unless_replaced(
         );
     }
     None
+}
+
+/// The token stored now for `user_id`, opened; `None` when none is stored, or it cannot be
+/// read or opened (the caller then goes on with the token it has).
+async fn stored(mattermost: &AppsClient, sealing: &Sealing, user_id: &str) -> Option<StoredToken> {
+    let value = mattermost
+        .get_oauth2_user::<serde_json::Value>()
+        .await
+        .ok()
+        .flatten()?;
+    StoredToken::open(&value, &sealing.keys, &sealing.app_id, user_id)
+        .ok()
+        .flatten()
 }

@@ -63,7 +63,7 @@ async fn a_failing_calendar_list_is_reported_and_the_account_still_shown() {
         text.contains("Your calendars could not be read: the provider gave an unexpected answer: HTTP 500 from the calendar list."),
         "{text}"
     );
-    assert!(w.mm.stored_token(&w.alice).is_some(), "the token stays");
+    assert!(w.stored_token(&w.alice).is_some(), "the token stays");
 }
 
 #[tokio::test]
@@ -84,7 +84,7 @@ async fn a_token_the_calendar_api_rejects_is_refreshed_then_forgotten_as_at_user
         .fail_next(Endpoint::Calendar, Fault::InvalidGrant);
     let text = expect_error(&info(&w).await);
     assert!(text.contains("connect"), "{text}");
-    assert!(w.mm.stored_token(&w.alice).is_none());
+    assert!(w.stored_token(&w.alice).is_none());
     assert_eq!(
         w.mm.command_labels(&w.alice, "hello-oauth2-rs").await,
         ["connect", "help"]

@@ -117,7 +117,7 @@ async fn every_command_answers_for_each_kind_of_user() {
         }
         let bye = w.run(user, &format!("{COMMAND} disconnect")).await;
         assert!(text(&bye).starts_with("Disconnected."), "{bye:#}");
-        assert!(w.mm.stored_token(user).is_none());
+        assert!(w.stored_token(user).is_none());
         assert_eq!(bye["refresh_bindings"], true);
     }
     assert!(w.mm.dropped().is_empty(), "{:#?}", w.mm.dropped());

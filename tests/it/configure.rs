@@ -31,7 +31,7 @@ async fn configure_with_flags_stores_the_client_and_shows_the_redirect_uri() {
     assert!(!text.contains(&w.provider.client_secret()), "{text}");
     let p = &w.provider;
     assert_eq!(
-        w.mm.stored_oauth2_app().expect("stored"),
+        w.stored_oauth2_app().expect("stored"),
         json!({
             "remote_root_url": p.base_url(),
             "client_id": p.client_id(),
@@ -84,7 +84,7 @@ async fn a_named_provider_needs_only_its_credentials() {
         )
         .await;
     assert!(expect_ok(&response).contains("GitLab"));
-    let stored = w.mm.stored_oauth2_app().expect("stored");
+    let stored = w.stored_oauth2_app().expect("stored");
     assert_eq!(stored["remote_root_url"], "https://gitlab.com");
     assert_eq!(stored["data"], json!({"provider": "gitlab"}));
 }
@@ -148,7 +148,7 @@ async fn the_bare_command_opens_a_prefilled_form_that_keeps_the_secret_when_left
     values.insert("scopes".into(), json!("openid profile email"));
     let response = w.mm.submit_form(&w.sam, form, Value::Object(values)).await;
     expect_ok(&response);
-    let stored = w.mm.stored_oauth2_app().expect("stored");
+    let stored = w.stored_oauth2_app().expect("stored");
     assert_eq!(
         stored["client_secret"],
         json!(secret),
@@ -172,7 +172,7 @@ async fn a_regular_user_cannot_configure_and_nothing_is_stored() {
         "Only system admins can configure or check the OAuth2 provider."
     );
     assert!(w.mm.rest_calls().is_empty(), "{:?}", w.mm.rest_calls());
-    assert!(w.mm.stored_oauth2_app().is_none());
+    assert!(w.stored_oauth2_app().is_none());
 }
 
 /// A context part missing is the installation's problem: the user is told to ask an
@@ -190,7 +190,7 @@ async fn a_configure_call_without_the_acting_user_expanded_is_refused() {
         "Mattermost did not send what this command needs. Ask a system admin to check the app's installation."
     );
     assert!(w.mm.rest_calls().is_empty());
-    assert!(w.mm.stored_oauth2_app().is_none());
+    assert!(w.stored_oauth2_app().is_none());
     let log = app.stop().await;
     assert!(
         log.lines()
@@ -217,7 +217,7 @@ async fn custom_needs_the_authorization_and_token_urls() {
         "{errors:?}"
     );
     assert!(w.mm.rest_calls().is_empty());
-    assert!(w.mm.stored_oauth2_app().is_none());
+    assert!(w.stored_oauth2_app().is_none());
 }
 
 #[tokio::test]
@@ -237,7 +237,7 @@ async fn http_endpoints_are_refused_unless_on_loopback() {
         .as_str()
         .expect("auth_url error");
     assert!(message.contains("https"), "{message}");
-    assert!(w.mm.stored_oauth2_app().is_none());
+    assert!(w.stored_oauth2_app().is_none());
 }
 
 #[tokio::test]
@@ -277,7 +277,7 @@ async fn the_first_configuration_needs_a_client_secret() {
         response["data"]["errors"]["client_secret"].is_string(),
         "{response:#}"
     );
-    assert!(w.mm.stored_oauth2_app().is_none());
+    assert!(w.stored_oauth2_app().is_none());
 }
 
 /// The admin's `configure` binding, as the client has it.
@@ -411,7 +411,7 @@ async fn errors_name_each_setting_as_the_form_and_the_flags_do() {
 async fn switching_provider_or_client_with_a_blank_secret_asks_for_the_new_secret() {
     let w = World::new().await;
     w.configure_custom_provider().await;
-    let before = w.mm.stored_oauth2_app().expect("stored");
+    let before = w.stored_oauth2_app().expect("stored");
     let p = &w.provider;
     let custom = format!(
         "--provider custom --auth-url {} --token-url {}",
@@ -439,7 +439,7 @@ async fn switching_provider_or_client_with_a_blank_secret_asks_for_the_new_secre
             response["data"]["errors"]["client_secret"].is_string(),
             "{response:#}"
         );
-        assert_eq!(w.mm.stored_oauth2_app().as_ref(), Some(&before), "{args}");
+        assert_eq!(w.stored_oauth2_app().as_ref(), Some(&before), "{args}");
     }
     // The same provider, endpoint and client: the blank secret keeps the stored one.
     let response = w
@@ -449,7 +449,7 @@ async fn switching_provider_or_client_with_a_blank_secret_asks_for_the_new_secre
         )
         .await;
     expect_ok(&response);
-    let after = w.mm.stored_oauth2_app().expect("stored");
+    let after = w.stored_oauth2_app().expect("stored");
     assert_eq!(after["client_secret"], json!(p.client_secret()));
 }
 
@@ -459,7 +459,7 @@ async fn unreadable_stored_settings_are_an_error_not_google() {
     let w = World::new().await;
     w.configure_custom_provider().await;
     w.connect(&w.alice).await;
-    let mut stored = w.mm.stored_oauth2_app().expect("stored");
+    let mut stored = w.stored_oauth2_app().expect("stored");
     for data in [json!({"provider": "dropbox"}), json!({}), Value::Null] {
         stored["data"] = data.clone();
         w.mm.set_stored_oauth2_app(&stored);

@@ -90,7 +90,7 @@ async fn the_rest_api_checks_tokens_roles_and_sizes_with_the_plugins_texts() {
         200
     );
     assert_eq!(
-        w.mm.stored_oauth2_app(),
+        w.stored_oauth2_app(),
         Some(json!({"client_id": "id", "client_secret": "s"}))
     );
     // /oauth2/user: exact bytes back, per user; empty when nothing was stored.
@@ -204,9 +204,10 @@ async fn contexts_carry_exactly_what_was_expanded() {
         ctx["acting_user_access_token"],
         json!(w.mm.app_session_token(&w.alice))
     );
+    // As stored: the app's sealed secret.
     assert_eq!(
         ctx["oauth2"]["client_secret"],
-        json!(w.provider.client_secret())
+        w.mm.stored_oauth2_app().expect("stored")["client_secret"]
     );
     assert_eq!(ctx["oauth2"]["connect_url"], json!(w.mm.connect_url()));
     assert_eq!(ctx["oauth2"]["complete_url"], json!(w.mm.complete_url()));

@@ -42,7 +42,7 @@ fn assert_failed_cleanly(w: &World, walk: &Walk, first: &Value, mention: &str) {
         "nothing stored"
     );
     assert_eq!(
-        w.mm.stored_token(&w.alice).as_ref(),
+        w.stored_token(&w.alice).as_ref(),
         Some(first),
         "the earlier token stays"
     );
@@ -100,7 +100,7 @@ async fn mattermost_failing_to_store_the_token() {
         complete.body
     );
     assert_eq!(
-        w.mm.stored_token(&w.alice),
+        w.stored_token(&w.alice),
         Some(first),
         "the earlier token stays"
     );
@@ -118,7 +118,7 @@ async fn mattermost_refusing_the_configuration() {
     let text = expect_error(&w.run(&w.sam, &w.configure_command()).await);
     assert!(text.contains("The configuration was not saved"), "{text}");
     assert!(!text.contains(&w.provider.client_secret()), "{text}");
-    assert!(w.mm.stored_oauth2_app().is_none());
+    assert!(w.stored_oauth2_app().is_none());
 }
 
 #[tokio::test]
@@ -141,7 +141,7 @@ async fn a_denied_authorization_shows_the_providers_error_and_stores_nothing() {
     );
     assert_eq!(w.provider.counts().token, 0, "no exchange");
     assert!(w.mm.rest_calls_to("POST", "/oauth2/user").is_empty());
-    assert!(w.mm.stored_token(&w.alice).is_none());
+    assert!(w.stored_token(&w.alice).is_none());
     // The complete call carried every query parameter as a string.
     let call = &w.mm.calls_to("/oauth2/complete")[0];
     let values = call.request["values"].as_object().expect("values");
@@ -163,7 +163,7 @@ async fn userinfo_failures_are_clear_and_keep_the_connection() {
         let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
         assert!(text.contains("Could not read your account"), "{text}");
         assert!(text.contains(mention), "{text}");
-        assert_eq!(w.mm.stored_token(&w.alice).as_ref(), Some(&token));
+        assert_eq!(w.stored_token(&w.alice).as_ref(), Some(&token));
     }
     expect_ok(&w.run(&w.alice, &format!("{COMMAND} info")).await);
 }
@@ -180,7 +180,7 @@ async fn a_token_the_provider_no_longer_accepts_leads_back_to_connect() {
     assert!(text.contains(&format!("{COMMAND} connect")), "{text}");
     assert!(!text.contains(token["access_token"].as_str().expect("at")));
     assert!(
-        w.mm.stored_token(&w.alice).is_none(),
+        w.stored_token(&w.alice).is_none(),
         "the dead token is forgotten"
     );
     // The message says to run connect: the client must offer it.
@@ -196,7 +196,7 @@ async fn huge_answers_are_refused_without_reading_them() {
     w.provider.fail_next(Endpoint::Userinfo, Fault::Huge);
     let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
     assert!(text.contains("larger than 64 KiB"), "{text}");
-    assert_eq!(w.mm.stored_token(&w.alice).as_ref(), Some(&token));
+    assert_eq!(w.stored_token(&w.alice).as_ref(), Some(&token));
 
     w.provider.fail_next(Endpoint::Token, Fault::Huge);
     let walk = w.walk(&w.alice).await;
@@ -208,7 +208,7 @@ async fn huge_answers_are_refused_without_reading_them() {
         complete.body
     );
     assert_eq!(
-        w.mm.stored_token(&w.alice),
+        w.stored_token(&w.alice),
         Some(token),
         "the earlier token stays"
     );
@@ -224,7 +224,7 @@ async fn an_absurd_expires_in_is_an_error_not_a_crash() {
     let complete = walk.complete.as_ref().expect("redirected back");
     assert_eq!(complete.status, 500, "{complete:?}");
     assert!(complete.body.contains("expires_in"), "{}", complete.body);
-    assert!(w.mm.stored_token(&w.alice).is_none());
+    assert!(w.stored_token(&w.alice).is_none());
     // The app is still there.
     w.provider.set_expires_in(Some(3600));
     w.connect(&w.alice).await;
@@ -259,7 +259,7 @@ async fn a_slow_provider_answers_within_the_call_deadline() {
         "took {took:?}"
     );
     // The refresh finished in its own task and was stored.
-    let stored = w.mm.stored_token(&w.alice).expect("still connected");
+    let stored = w.stored_token(&w.alice).expect("still connected");
     assert_ne!(stored["access_token"], old["access_token"]);
 }
 
@@ -303,5 +303,5 @@ async fn a_hanging_revocation_still_gets_a_disconnect_answer_with_what_to_do() {
     assert!(text.contains("did not answer in time"), "{text}");
     assert!(text.contains("remove this app's access"), "{text}");
     assert!(took < deadline, "took {took:?}");
-    assert!(w.mm.stored_token(&w.alice).is_none());
+    assert!(w.stored_token(&w.alice).is_none());
 }

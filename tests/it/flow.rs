@@ -25,7 +25,7 @@ async fn connect_without_a_configured_provider_says_to_ask_a_system_admin() {
         "{}",
         walk.connect.body
     );
-    assert!(w.mm.stored_token(&w.alice).is_none());
+    assert!(w.stored_token(&w.alice).is_none());
 }
 
 #[tokio::test]
@@ -93,7 +93,7 @@ async fn connect_complete_info_disconnect() {
     );
 
     // The token is stored for alice, in the Go shape, and is alice's at the provider.
-    let token = w.mm.stored_token(&w.alice).expect("stored");
+    let token = w.stored_token(&w.alice).expect("stored");
     for key in ["access_token", "token_type", "refresh_token", "expiry"] {
         assert!(
             token.get(key).is_some(),
@@ -103,7 +103,7 @@ async fn connect_complete_info_disconnect() {
     let access = token["access_token"].as_str().expect("access").to_owned();
     let refresh = token["refresh_token"].as_str().expect("refresh").to_owned();
     assert_eq!(w.provider.owner_of(&access).as_deref(), Some("alice"));
-    assert!(w.mm.stored_token(&w.bob).is_none());
+    assert!(w.stored_token(&w.bob).is_none());
     assert!(w
         .mm
         .events()
@@ -133,10 +133,7 @@ async fn connect_complete_info_disconnect() {
     // disconnect: cleared here, revoked there.
     let text = expect_ok(&w.run(&w.alice, &format!("{COMMAND} disconnect")).await);
     assert!(text.contains("revoked"), "{text}");
-    assert!(
-        w.mm.stored_token(&w.alice).is_none(),
-        "the token is cleared"
-    );
+    assert!(w.stored_token(&w.alice).is_none(), "the token is cleared");
     assert!(!w.provider.access_token_active(&access));
     assert!(!w.provider.refresh_token_active(&refresh));
     let revoked = w.provider.revocations();
@@ -173,7 +170,7 @@ async fn a_failed_revocation_is_reported_but_the_local_disconnect_is_done() {
     assert!(text.contains("failed"), "{text}");
     assert!(text.starts_with("Disconnected here"), "{text}");
     assert!(
-        w.mm.stored_token(&w.alice).is_none(),
+        w.stored_token(&w.alice).is_none(),
         "cleared locally all the same"
     );
     let access = token["access_token"].as_str().expect("access");

@@ -43,7 +43,7 @@ async fn the_issuer_alone_gives_the_endpoints_and_scopes_and_the_flow_works() {
     assert!(text.contains("Custom OAuth2 server"), "{text}");
     assert!(text.contains(&w.mm.complete_url()), "{text}");
     assert_eq!(
-        w.mm.stored_oauth2_app().expect("stored"),
+        w.stored_oauth2_app().expect("stored"),
         json!({
             "remote_root_url": p.base_url(),
             "client_id": p.client_id(),
@@ -100,7 +100,7 @@ async fn explicit_urls_and_scopes_win_over_the_discovered_ones() {
         &format!("--userinfo-url {elsewhere} --scopes openid"),
     );
     expect_ok(&w.run(&w.sam, &line).await);
-    let data = w.mm.stored_oauth2_app().expect("stored")["data"].clone();
+    let data = w.stored_oauth2_app().expect("stored")["data"].clone();
     assert_eq!(data["userinfo_url"], elsewhere);
     assert_eq!(data["scopes"], "openid");
     w.connect(&w.alice).await;
@@ -120,7 +120,7 @@ async fn the_rfc_8414_location_is_tried_when_openid_configuration_fails() {
     w.provider
         .fail_next(Endpoint::Discovery, Fault::ServerError);
     expect_ok(&w.run(&w.sam, &by_issuer(&w, w.provider.issuer(), "")).await);
-    let data = w.mm.stored_oauth2_app().expect("stored")["data"].clone();
+    let data = w.stored_oauth2_app().expect("stored")["data"].clone();
     assert_eq!(data["discovered"]["token_url"], w.provider.token_url());
 }
 
@@ -136,7 +136,7 @@ async fn refused(w: &World, issuer: &str) -> String {
         response["data"]["errors"]["issuer"].is_string(),
         "{response:#}"
     );
-    assert!(w.mm.stored_oauth2_app().is_none(), "nothing stored");
+    assert!(w.stored_oauth2_app().is_none(), "nothing stored");
     assert!(w.mm.rest_calls_to("POST", "/oauth2/app").is_empty());
     assert!(!text.contains(&w.provider.client_secret()), "{text}");
     text
@@ -229,7 +229,7 @@ async fn a_code_from_another_issuer_is_refused_and_nothing_is_stored() {
             .expect("the provider redirected back");
         assert_eq!(complete.status, 500, "{walk:#?}");
         assert!(complete.body.contains(expected), "{}", complete.body);
-        assert!(w.mm.stored_token(&w.alice).is_none());
+        assert!(w.stored_token(&w.alice).is_none());
     }
     assert!(w.mm.rest_calls_to("POST", "/oauth2/user").is_empty());
     assert_eq!(w.provider.counts().token, 0, "no code was exchanged");
@@ -248,7 +248,7 @@ async fn a_moved_token_endpoint_needs_the_secret_again() {
     let w = World::new().await;
     let p = &w.provider;
     expect_ok(&w.run(&w.sam, &by_issuer(&w, p.issuer(), "")).await);
-    let before = w.mm.stored_oauth2_app().expect("stored");
+    let before = w.stored_oauth2_app().expect("stored");
     let same_form = format!(
         "{COMMAND} configure --issuer {} --client-id {}",
         p.issuer(),
@@ -256,7 +256,7 @@ async fn a_moved_token_endpoint_needs_the_secret_again() {
     );
     // Unchanged: the blank secret keeps the stored one.
     expect_ok(&w.run(&w.sam, &same_form).await);
-    assert_eq!(w.mm.stored_oauth2_app().as_ref(), Some(&before));
+    assert_eq!(w.stored_oauth2_app().as_ref(), Some(&before));
 
     for (key, moved) in [
         (
@@ -278,11 +278,11 @@ async fn a_moved_token_endpoint_needs_the_secret_again() {
             response["data"]["errors"]["client_secret"].is_string(),
             "{response:#}"
         );
-        assert_eq!(w.mm.stored_oauth2_app().as_ref(), Some(&before), "{key}");
+        assert_eq!(w.stored_oauth2_app().as_ref(), Some(&before), "{key}");
     }
     // With the secret given again, the new endpoints are stored.
     expect_ok(&w.run(&w.sam, &by_issuer(&w, p.issuer(), "")).await);
-    let data = w.mm.stored_oauth2_app().expect("stored")["data"].clone();
+    let data = w.stored_oauth2_app().expect("stored")["data"].clone();
     assert_eq!(
         data["discovered"]["revoke_url"],
         json!(format!("{}/elsewhere/revoke", p.base_url()))

@@ -78,6 +78,10 @@ async fn no_secret_reaches_the_log() {
 
     let mut secrets = vec![
         ("APP_SECRET", secret.clone()),
+        (
+            "APP_TOKEN_KEY",
+            crate::support::app::token_key_for(&secret)[5..].to_owned(),
+        ),
         ("client secret", w.provider.client_secret()),
         ("a rejected client secret", "leaked-if-seen".to_owned()),
         (

@@ -22,6 +22,7 @@ mod providers;
 mod real_provider;
 mod refresh;
 mod replicas;
+mod sealed;
 mod security;
 mod status;
 #[cfg(feature = "e2e")]

@@ -45,7 +45,7 @@ async fn a_wrong_client_secret_at_github_reads_as_its_oauth2_error() {
         "{}",
         complete.body
     );
-    assert!(w.mm.stored_token(&w.alice).is_none());
+    assert!(w.stored_token(&w.alice).is_none());
 }
 
 #[tokio::test]
@@ -57,7 +57,7 @@ async fn githubs_bad_refresh_token_clears_the_token_like_invalid_grant() {
     let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
     assert!(text.contains(&format!("{COMMAND} connect")), "{text}");
     assert!(
-        w.mm.stored_token(&w.alice).is_none(),
+        w.stored_token(&w.alice).is_none(),
         "the dead token is cleared"
     );
     assert_eq!(
@@ -122,7 +122,7 @@ async fn a_403_from_userinfo_is_reported_and_the_token_stays() {
     let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
     assert!(text.contains("HTTP 403"), "{text}");
     assert!(text.contains("API rate limit exceeded"), "{text}");
-    assert_eq!(w.mm.stored_token(&w.alice), Some(token), "the token stays");
+    assert_eq!(w.stored_token(&w.alice), Some(token), "the token stays");
     assert_eq!(w.provider.counts().refreshes, 0);
     expect_ok(&w.run(&w.alice, &format!("{COMMAND} info")).await);
 }
@@ -138,7 +138,7 @@ async fn a_401_before_expiry_refreshes_once_and_retries() {
     assert!(info.contains("refreshed just now"), "{info}");
     assert_eq!(w.provider.counts().refreshes, 1);
     assert_eq!(w.provider.counts().userinfo, 2, "rejected, then retried");
-    let new = w.mm.stored_token(&w.alice).expect("still connected");
+    let new = w.stored_token(&w.alice).expect("still connected");
     assert_ne!(field(&new, "access_token"), field(&old, "access_token"));
     assert!(w.provider.access_token_active(&field(&new, "access_token")));
 }

@@ -14,7 +14,7 @@ use crate::support::app::{new_secret, TestApp};
 use crate::support::e2e::{browser_walk, Consent, OidcServer, WalkResult};
 use crate::support::mattermost::{Mattermost, User, COMPLETED_TEXT};
 use crate::support::util::{query_value, within};
-use crate::support::world::{expect_ok, kind, COMMAND};
+use crate::support::world::{expect_ok, kind, open_token, opened_token, COMMAND};
 
 /// The provider's access-token lifetime: short, so a test can wait past it.
 const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(3);
@@ -116,7 +116,10 @@ impl RealWorld {
         assert!(text.contains(&self.mm.complete_url()), "{text}");
         assert!(!text.contains(&self.oidc.client_secret), "{text}");
         assert_eq!(
-            self.mm.stored_oauth2_app().expect("the client was stored"),
+            crate::support::world::opened_oauth2_app(
+                self.mm.stored_oauth2_app().expect("the client was stored"),
+                &self.app.token_keys
+            ),
             json!({
                 "remote_root_url": e.issuer,
                 "client_id": self.oidc.client_id,
@@ -239,7 +242,7 @@ async fn a_real_provider_and_browser_connect_refresh_and_revoke() {
     assert_eq!(keys, ["code", "iss", "state"]);
 
     // The token is stored for alice, in the Go shape, and is alice's at the provider.
-    let t0 = mm.stored_token(alice).expect("a token is stored for alice");
+    let t0 = opened_token(mm, &rw.app.token_keys, alice).expect("a token is stored for alice");
     assert_eq!(t0["token_type"], "Bearer", "{}", t0["token_type"]);
     let (access0, refresh0) = (secret(&t0, "access_token"), secret(&t0, "refresh_token"));
     // The refresh token outlives the test, so it can be checked whatever the machine's pace.
@@ -253,7 +256,10 @@ async fn a_real_provider_and_browser_connect_refresh_and_revoke() {
         "the stored expiry ({stored_expiry}) is the exchange time plus expires_in ({ttl} s, \
          exchanged between {walk_started} and {walk_ended})"
     );
-    assert!(mm.stored_token(&rw.bob).is_none() && mm.stored_token(&rw.sam).is_none());
+    assert!(
+        opened_token(mm, &rw.app.token_keys, &rw.bob).is_none()
+            && opened_token(mm, &rw.app.token_keys, &rw.sam).is_none()
+    );
     assert_eq!(
         mm.command_labels(alice, "hello-oauth2-rs").await,
         ["info", "disconnect", "help"]
@@ -272,7 +278,7 @@ async fn a_real_provider_and_browser_connect_refresh_and_revoke() {
         !info.contains(&access0) && !info.contains(&refresh0),
         "{info}"
     );
-    let t1 = mm.stored_token(alice).expect("still connected");
+    let t1 = opened_token(mm, &rw.app.token_keys, alice).expect("still connected");
     let (access1, refresh1) = (secret(&t1, "access_token"), secret(&t1, "refresh_token"));
     assert_ne!(access1, access0);
     assert_ne!(refresh1, refresh0, "the provider rotates refresh tokens");
@@ -299,7 +305,12 @@ async fn a_real_provider_and_browser_connect_refresh_and_revoke() {
     assert!(info.contains("refreshed just now"), "{info}");
     let info_call = mm.calls_to("/info").pop().expect("info was called");
     assert_eq!(
-        info_call.request["context"]["oauth2"]["user"]["access_token"],
+        open_token(
+            &info_call.request["context"]["oauth2"]["user"],
+            &rw.app.token_keys,
+            &alice.id
+        )
+        .expect("a token")["access_token"],
         json!(access1),
         "the call carried the expired token"
     );
@@ -308,7 +319,7 @@ async fn a_real_provider_and_browser_connect_refresh_and_revoke() {
     let store = stores.last().expect("a store");
     assert_eq!(store.status, 200);
     assert_eq!(store.user_id.as_deref(), Some(alice.id.as_str()));
-    let t2 = mm.stored_token(alice).expect("still connected");
+    let t2 = opened_token(mm, &rw.app.token_keys, alice).expect("still connected");
     let (access2, refresh2) = (secret(&t2, "access_token"), secret(&t2, "refresh_token"));
     assert_ne!(access2, access1, "the stored token changed");
     assert_ne!(refresh2, refresh1, "the refresh token rotated");
@@ -341,7 +352,10 @@ async fn a_real_provider_and_browser_connect_refresh_and_revoke() {
         );
     }
     oidc.wait_logged("POST /token/revocation -> 200", 2).await;
-    assert!(mm.stored_token(alice).is_none(), "cleared in Mattermost");
+    assert!(
+        opened_token(mm, &rw.app.token_keys, alice).is_none(),
+        "cleared in Mattermost"
+    );
     assert_eq!(
         mm.command_labels(alice, "hello-oauth2-rs").await,
         ["connect", "help"]
@@ -398,7 +412,10 @@ async fn denying_consent_at_a_real_provider_shows_its_error_and_stores_nothing()
         complete[0].response.as_ref().map(|r| r["type"].clone()),
         Some(json!("error"))
     );
-    assert!(mm.stored_token(bob).is_none(), "nothing stored for bob");
+    assert!(
+        opened_token(mm, &rw.app.token_keys, bob).is_none(),
+        "nothing stored for bob"
+    );
     assert!(
         mm.rest_calls_to("POST", "/oauth2/user").is_empty(),
         "{:#?}",
@@ -429,18 +446,25 @@ async fn a_replica_with_a_stale_token_does_not_spend_the_rotated_refresh_token()
         .walk(alice, &link, Consent::Grant, "connect-replicas.png")
         .await;
     assert_eq!(walk.status, 200, "{walk:#?}");
-    let t0 = mm.stored_token(alice).expect("connected");
+    let t0 = opened_token(mm, &rw.app.token_keys, alice).expect("connected");
 
     let b = TestApp::spawn(&rw.app.secret).await;
     let info_call = json!({"path": "/info", "expand": {
         "acting_user": "id", "acting_user_access_token": "all", "oauth2_app": "all", "oauth2_user": "all"
     }});
     let stale = mm.build_request(Some(alice), &info_call, json!({}));
-    assert_eq!(stale["context"]["oauth2"]["user"], t0);
+    assert_eq!(
+        open_token(
+            &stale["context"]["oauth2"]["user"],
+            &rw.app.token_keys,
+            &alice.id
+        ),
+        Some(t0.clone())
+    );
     // A refreshes (the token expires within the app's margin) and stores the new token.
     let info = expect_ok(&rw.run(alice, &format!("{COMMAND} info")).await);
     assert!(info.contains("refreshed just now"), "{info}");
-    let t1 = mm.stored_token(alice).expect("still connected");
+    let t1 = opened_token(mm, &rw.app.token_keys, alice).expect("still connected");
     assert_ne!(secret(&t1, "refresh_token"), secret(&t0, "refresh_token"));
 
     // B, with t0 in its context, still answers for alice, and alice stays connected.
@@ -449,7 +473,7 @@ async fn a_replica_with_a_stale_token_does_not_spend_the_rotated_refresh_token()
     let response: Value = serde_json::from_str(&body).expect("a CallResponse");
     let info = expect_ok(&response);
     assert!(info.contains("Alice Example"), "{info}");
-    let now = mm.stored_token(alice).expect("alice is still connected");
+    let now = opened_token(mm, &rw.app.token_keys, alice).expect("alice is still connected");
     let access = secret(&now, "access_token");
     assert_ne!(access, secret(&t0, "access_token"));
     assert_active(

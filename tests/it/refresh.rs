@@ -33,7 +33,7 @@ async fn an_expired_token_is_refreshed_and_stored_back() {
     assert!(info.contains("refreshed just now"), "{info}");
     assert!(info.contains(&Identity::of("alice").name), "{info}");
     assert_eq!(w.provider.counts().refreshes, 1);
-    let new = w.mm.stored_token(&w.alice).expect("still connected");
+    let new = w.stored_token(&w.alice).expect("still connected");
     assert_ne!(field(&new, "access_token"), field(&old, "access_token"));
     assert!(w.provider.access_token_active(&field(&new, "access_token")));
     assert_eq!(
@@ -58,7 +58,7 @@ async fn the_old_refresh_token_is_kept_when_the_provider_sends_none() {
     let old = connected_with_an_expiring_token(&w).await;
     w.provider.set_refresh_returns_refresh_token(false);
     expect_ok(&w.run(&w.alice, &format!("{COMMAND} info")).await);
-    let new = w.mm.stored_token(&w.alice).expect("still connected");
+    let new = w.stored_token(&w.alice).expect("still connected");
     assert_ne!(field(&new, "access_token"), field(&old, "access_token"));
     assert_eq!(field(&new, "refresh_token"), field(&old, "refresh_token"));
 }
@@ -72,7 +72,7 @@ async fn invalid_grant_clears_the_token_and_says_to_reconnect() {
     assert!(text.contains(&format!("{COMMAND} connect")), "{text}");
     assert!(!text.contains(&field(&old, "refresh_token")));
     assert!(
-        w.mm.stored_token(&w.alice).is_none(),
+        w.stored_token(&w.alice).is_none(),
         "the dead token is cleared"
     );
     assert_eq!(
@@ -111,7 +111,7 @@ async fn concurrent_info_calls_of_one_user_refresh_once() {
         1,
         "exactly one refresh at the provider"
     );
-    let stored = w.mm.stored_token(&w.alice).expect("still connected");
+    let stored = w.stored_token(&w.alice).expect("still connected");
     assert!(w
         .provider
         .access_token_active(&field(&stored, "access_token")));
@@ -133,13 +133,13 @@ async fn a_replica_that_loses_the_refresh_race_uses_the_token_the_winner_stored(
     }});
     let stale = w.mm.build_request(Some(&w.alice), &info_call, json!({}));
     expect_ok(&w.run(&w.alice, &format!("{COMMAND} info")).await);
-    let winner = w.mm.stored_token(&w.alice).expect("refreshed by A");
+    let winner = w.stored_token(&w.alice).expect("refreshed by A");
     let (status, body) = within("info on replica B", w.mm.post_to(&b.root_url, &stale)).await;
     assert_eq!(status, 200);
     let response: Value = serde_json::from_str(&body).expect("a CallResponse");
     expect_ok(&response);
     assert_eq!(
-        w.mm.stored_token(&w.alice),
+        w.stored_token(&w.alice),
         Some(winner),
         "B did not clear A's token"
     );
@@ -169,7 +169,7 @@ async fn a_refresh_finishes_and_is_stored_when_its_call_is_dropped() {
     // Nobody waits for the refresh any more, yet the rotated token lands in Mattermost.
     let stored = within("the refreshed token to be stored", async {
         loop {
-            match w.mm.stored_token(&w.alice) {
+            match w.stored_token(&w.alice) {
                 Some(t) if t["access_token"] != old["access_token"] => return t,
                 _ => tokio::time::sleep(Duration::from_millis(50)).await,
             }

@@ -45,7 +45,7 @@ async fn a_flow_started_on_one_instance_completes_on_another_with_the_same_secre
     );
     // B derived the PKCE verifier A's challenge was made from: the provider accepted it.
     assert_eq!(w.provider.counts().code_exchanges, 1);
-    let token = w.mm.stored_token(&w.alice).expect("stored by B");
+    let token = w.stored_token(&w.alice).expect("stored by B");
     let access = token["access_token"].as_str().expect("access token");
     assert_eq!(w.provider.owner_of(access).as_deref(), Some("alice"));
 }
@@ -63,7 +63,7 @@ async fn twenty_five_users_connect_at_once_and_each_gets_their_own_token() {
     }
     let mut seen = std::collections::HashSet::new();
     for user in &users {
-        let token = w.mm.stored_token(user).expect("stored");
+        let token = w.stored_token(user).expect("stored");
         let access = token["access_token"]
             .as_str()
             .expect("access token")

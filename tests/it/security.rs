@@ -126,7 +126,7 @@ async fn every_bad_jwt_is_refused_with_401_and_no_side_effect() {
         assert!(!text.contains(secret.as_str()), "{case}");
     }
     assert!(w.mm.rest_calls().is_empty(), "{:?}", w.mm.rest_calls());
-    assert!(w.mm.stored_oauth2_app().is_none());
+    assert!(w.stored_oauth2_app().is_none());
     // The same request, signed properly, does store: the refusals above were the JWT's.
     let good = Some(format!("Bearer {}", w.mm.jwt_for(&request)));
     let (status, text) = post(&url, good, body).await;
@@ -310,5 +310,5 @@ async fn a_complete_call_naming_another_user_is_refused() {
     let text = expect_error(&serde_json::from_str(&body).expect("JSON"));
     assert!(text.contains("another user"), "{text}");
     assert_eq!(w.provider.counts().token, 0);
-    assert!(w.mm.stored_token(&w.alice).is_none());
+    assert!(w.stored_token(&w.alice).is_none());
 }

@@ -12,6 +12,7 @@ use crate::story::{
     complete_url, configure_values, expect_error, expect_ok, kind, Story, APP_ID, COMMAND, SCOPES,
 };
 use crate::support::e2e::OidcServer;
+use crate::support::world::opened_oauth2_app;
 
 /// What the plugin holds for the app, as it expands it into the configure form's call.
 async fn stored_client(story: &Story) -> Value {
@@ -23,7 +24,11 @@ async fn stored_client(story: &Story) -> Value {
         .rev()
         .find(|e| e.request["context"]["oauth2"].is_object() && e.path.starts_with("/configure"))
         .unwrap_or_else(|| panic!("no configure call reached the app: {:?}", story.tap.paths()));
-    form_call.request["context"]["oauth2"].clone()
+    // The secret is sealed with the app's keys: opened as the app opens it.
+    opened_oauth2_app(
+        form_call.request["context"]["oauth2"].clone(),
+        &story.app.token_keys,
+    )
 }
 
 fn expected_client(oidc: &OidcServer) -> Value {

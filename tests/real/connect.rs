@@ -15,16 +15,17 @@ use crate::support::e2e::{
     artifacts_dir, browser_walk, run_tool, Consent, OidcServer, WalkResult, WALK_TIMEOUT,
 };
 use crate::support::util::within;
+use crate::support::world::open_token;
 
 /// The provider's access-token lifetime: short, so a story can wait past it. The app
 /// refreshes a token expiring within 60 s, so every `info` here refreshes first.
-const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(3);
+pub(crate) const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(3);
 
 /// The plugin's page when the app completed the connection.
 const COMPLETED_TEXT: &str = "Completed connecting your account. Please close this window.";
 
 /// What the plugin holds for `client`'s user, as it expands it into their bindings call.
-async fn stored_token(story: &Story, client: &Client) -> Option<Value> {
+pub(crate) async fn stored_token(story: &Story, client: &Client) -> Option<Value> {
     client.bindings().await;
     let call = story
         .tap
@@ -34,7 +35,8 @@ async fn stored_token(story: &Story, client: &Client) -> Option<Value> {
         .find(|e| e.request["context"]["acting_user"]["id"] == json!(client.user.id))
         .unwrap_or_else(|| panic!("no bindings call for {}", client.user.username));
     let user = &call.request["context"]["oauth2"]["user"];
-    (user.is_object() && user.as_object().is_some_and(|u| !u.is_empty())).then(|| user.clone())
+    // Sealed with the app's keys: opened as the app opens it.
+    open_token(user, &story.app.token_keys, &client.user.id)
 }
 
 /// The `name` claim oidc-server.mjs issues for a login: `alice` → `Alice Example`.
@@ -47,7 +49,7 @@ fn display_name(login: &str) -> String {
     format!("{first}{} Example", chars.as_str())
 }
 
-fn field(token: &Value, key: &str) -> String {
+pub(crate) fn field(token: &Value, key: &str) -> String {
     token[key]
         .as_str()
         .filter(|s| !s.is_empty())
@@ -57,7 +59,7 @@ fn field(token: &Value, key: &str) -> String {
 
 /// Chromium: log in to Mattermost as `client`'s user, open `link`, sign in at the provider
 /// under the same name, grant or deny.
-async fn walk(
+pub(crate) async fn walk(
     story: &Story,
     client: &Client,
     link: &str,
@@ -85,7 +87,7 @@ async fn assert_active(oidc: &OidcServer, token: &str, login: &str) {
 }
 
 /// Waits (bounded) until the provider no longer accepts `access_token`.
-async fn wait_expired(oidc: &OidcServer, access_token: &str) {
+pub(crate) async fn wait_expired(oidc: &OidcServer, access_token: &str) {
     let deadline = ACCESS_TOKEN_TTL + Duration::from_secs(5);
     let expired = tokio::time::timeout(deadline, async {
         while oidc.introspect(access_token).await["active"] == true {
@@ -96,14 +98,14 @@ async fn wait_expired(oidc: &OidcServer, access_token: &str) {
     assert!(expired.is_ok(), "the access token outlived {deadline:?}");
 }
 
-async fn configured() -> (Story, OidcServer) {
+pub(crate) async fn configured() -> (Story, OidcServer) {
     let story = Story::installed().await;
     let oidc = story.oidc(ACCESS_TOKEN_TTL).await;
     story.configure(&oidc).await;
     (story, oidc)
 }
 
-async fn run(client: &Client, sub: &str) -> Value {
+pub(crate) async fn run(client: &Client, sub: &str) -> Value {
     let line = format!("{COMMAND} {sub}");
     client.command(&line).await.response(&line)
 }
@@ -169,7 +171,12 @@ async fn a_user_connects_in_chromium_and_info_refreshes_and_disconnect_revokes()
     );
     let sent = story.tap.last("/info");
     assert_eq!(
-        sent.request["context"]["oauth2"]["user"]["access_token"],
+        open_token(
+            &sent.request["context"]["oauth2"]["user"],
+            &story.app.token_keys,
+            &alice.user.id
+        )
+        .expect("a token")["access_token"],
         json!(field(&t1, "access_token")),
         "the call carried the expired token"
     );

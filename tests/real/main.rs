@@ -6,7 +6,7 @@
 /// The test kit and the app's shared story support, under the names the stories use.
 mod support {
     pub use hello_oauth2_rs_test_support::{app, e2e, world};
-    pub use mattermost_apps_testkit::{mattermost, proxy, util};
+    pub use mattermost_apps_testkit::{leaks, mattermost, proxy, util};
 }
 
 mod client;
@@ -18,3 +18,4 @@ mod configure;
 mod connect;
 mod example;
 mod install;
+mod sealed;

@@ -57,6 +57,35 @@ pub struct Stack {
     pub team_id: String,
     /// A channel of that team, with the admin and the user in it.
     pub channel_id: String,
+    /// The server's database.
+    pub postgres: Postgres,
+}
+
+/// How to reach the server's PostgreSQL database (a private throwaway cluster).
+#[derive(Deserialize)]
+pub struct Postgres {
+    /// The `psql` of the cluster's PostgreSQL.
+    pub psql: String,
+    /// `127.0.0.1`.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// The database user.
+    pub user: String,
+    /// Its password.
+    pub password: String,
+    /// The database.
+    pub database: String,
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("database", &self.database)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The script's child process, kept for the life of the test binary.

@@ -2,6 +2,7 @@
 // The crate's docs are its README, whose examples are doc-tests.
 #![doc = include_str!("../README.md")]
 
+pub mod leaks;
 pub mod mattermost;
 pub mod provider;
 pub mod proxy;

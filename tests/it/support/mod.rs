@@ -41,6 +41,6 @@
 #[cfg(feature = "e2e")]
 pub use hello_oauth2_rs_test_support::e2e;
 pub use hello_oauth2_rs_test_support::{app, world};
-pub use mattermost_apps_testkit::{mattermost, provider, proxy, util};
+pub use mattermost_apps_testkit::{leaks, mattermost, provider, proxy, util};
 
 pub mod process;

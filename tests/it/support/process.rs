@@ -42,6 +42,7 @@ impl AppProcess {
             .env_clear()
             .env("APP_ROOT_URL", root_url.unwrap_or(&listen_url))
             .env("APP_SECRET", secret)
+            .env("APP_TOKEN_KEY", crate::support::app::token_key_for(secret))
             .env(
                 "APP_SECRET_FILE",
                 "/nonexistent/not-used-when-APP_SECRET-is-set",
@@ -50,12 +51,17 @@ impl AppProcess {
         Self::start(command, port).await
     }
 
-    /// Starts the binary without `APP_SECRET`, keeping its secret in `secret_file`.
+    /// Starts the binary without `APP_SECRET` or `APP_TOKEN_KEY`, keeping its secret in
+    /// `secret_file` and its token key in `token-key` beside it.
     pub async fn spawn_with_secret_file(secret_file: &std::path::Path) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_hello-oauth2-rs"));
         command
             .env_clear()
             .env("APP_SECRET_FILE", secret_file)
+            .env(
+                "APP_TOKEN_KEY_FILE",
+                secret_file.with_file_name("token-key"),
+            )
             .env("RUST_LOG", "info");
         Self::start(command, free_port()).await
     }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
+use hello_oauth2_rs::seal::KeyRing;
 use hello_oauth2_rs::secret::AppSecret;
 use hello_oauth2_rs::settings::Settings;
 use hello_oauth2_rs::startup::Application;
@@ -21,6 +23,17 @@ pub fn new_secret() -> String {
         .collect()
 }
 
+/// The token-sealing key ring of the apps started with `secret` (`APP_TOKEN_KEY`'s
+/// format): derived from it, so replicas with one secret share their key too, as in a
+/// deployment; stories about the key itself set their own.
+pub fn token_key_for(secret: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, secret.as_bytes());
+    format!(
+        "test:{}",
+        base64::engine::general_purpose::STANDARD.encode(digest.as_ref())
+    )
+}
+
 /// A running instance of the app. Dropping it stops the server.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.
@@ -29,6 +42,8 @@ pub struct TestApp {
     pub port: u16,
     /// The app secret (the JWT secret typed at install).
     pub secret: String,
+    /// The keys it seals tokens and the client secret with.
+    pub token_keys: KeyRing,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
@@ -55,9 +70,11 @@ impl TestApp {
         let mut settings = Settings::new(
             Url::parse(&root_url).expect("root URL parses"),
             AppSecret::parse(secret).expect("the test secret is long enough"),
+            KeyRing::parse(&token_key_for(secret)).expect("the test key ring parses"),
         );
         settings.http_timeout = APP_HTTP_TIMEOUT;
         adjust(&mut settings);
+        let token_keys = settings.token_keys.clone();
         let app = Application::build_with_listener(settings, listener).expect("the app builds");
         // The listener is bound: connections wait in its backlog until the workers run.
         let task = tokio::spawn(app.run_until_stopped());
@@ -65,6 +82,7 @@ impl TestApp {
             root_url,
             port,
             secret: secret.to_owned(),
+            token_keys,
             task: Some(task),
         }
     }
@@ -79,6 +97,7 @@ impl TestApp {
             root_url: root_url.trim_end_matches('/').to_owned(),
             port,
             secret: secret.to_owned(),
+            token_keys: KeyRing::parse(&token_key_for(secret)).expect("the test key ring parses"),
             task: None,
         }
     }

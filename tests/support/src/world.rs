@@ -1,6 +1,11 @@
 //! A whole test world: the Mattermost emulator, the fake provider and the real app, the app
 //! installed, and the usual users.
 
+use hello_oauth2_rs::oauth::client_secret::open_client_secret;
+use hello_oauth2_rs::oauth::StoredToken;
+use hello_oauth2_rs::seal::KeyRing;
+use mattermost_apps::secret::ExposeSecret;
+use mattermost_apps::OAuth2Context;
 use serde_json::Value;
 
 use mattermost_apps_testkit::mattermost::{Mattermost, User, Walk};
@@ -27,6 +32,36 @@ pub struct World {
     pub alice: User,
     /// Another regular user.
     pub bob: User,
+}
+
+/// The app's ID (the manifest's), part of where its sealed values belong.
+pub const APP_ID: &str = "hello-oauth2-rs";
+
+/// `user`'s token stored in `mm`, opened with `keys` (one stored in plain text as it is);
+/// `None` when none is stored. One that does not open panics.
+pub fn opened_token(mm: &Mattermost, keys: &KeyRing, user: &User) -> Option<Value> {
+    open_token(&mm.stored_token(user)?, keys, &user.id)
+}
+
+/// The token of the user `user_id` as stored (`value`, e.g. a context's `oauth2.user`),
+/// opened with `keys`; `None` when it is no token. One that does not open panics.
+pub fn open_token(value: &Value, keys: &KeyRing, user_id: &str) -> Option<Value> {
+    let token = StoredToken::open(value, keys, APP_ID, user_id)
+        .unwrap_or_else(|err| panic!("the stored token does not open: {err}"))?;
+    Some(serde_json::to_value(token).expect("a token serialises"))
+}
+
+/// A stored OAuth2 client (`stored`) with its secret opened with `keys` (one stored in
+/// plain text as it is). One that does not open panics.
+pub fn opened_oauth2_app(mut stored: Value, keys: &KeyRing) -> Value {
+    let oauth2: OAuth2Context =
+        serde_json::from_value(stored.clone()).expect("the stored client reads");
+    let secret = open_client_secret(&oauth2, keys, APP_ID)
+        .unwrap_or_else(|err| panic!("the stored client secret does not open: {err}"));
+    if !secret.expose_secret().is_empty() {
+        stored["client_secret"] = Value::from(secret.expose_secret());
+    }
+    stored
 }
 
 impl World {
@@ -89,8 +124,22 @@ impl World {
     pub async fn configure_custom_provider(&self) {
         let response = self.run(&self.sam, &self.configure_command()).await;
         expect_ok(&response);
-        let stored = self.mm.stored_oauth2_app().expect("the client was stored");
+        let stored = self.stored_oauth2_app().expect("the client was stored");
         assert_eq!(stored["client_id"], self.provider.client_id());
+    }
+
+    /// `user`'s stored token as the app reads it: opened with the app's keys (one stored in
+    /// plain text as it is); `None` when none is stored. One that does not open panics.
+    pub fn stored_token(&self, user: &User) -> Option<Value> {
+        opened_token(&self.mm, &self.app.token_keys, user)
+    }
+
+    /// The stored OAuth2 client with its secret opened with the app's keys.
+    pub fn stored_oauth2_app(&self) -> Option<Value> {
+        Some(opened_oauth2_app(
+            self.mm.stored_oauth2_app()?,
+            &self.app.token_keys,
+        ))
     }
 
     /// Walks the browser flow as `user` and returns the walk.
@@ -107,7 +156,7 @@ impl World {
             "the flow did not complete: {:#?}",
             walk.last()
         );
-        let token = self.mm.stored_token(user).expect("a token is stored");
+        let token = self.stored_token(user).expect("a token is stored");
         let access = token["access_token"].as_str().expect("an access token");
         assert_eq!(
             self.provider.owner_of(access).as_deref(),
