@@ -7,11 +7,14 @@
 //! - [`commands`]: this app's calls;
 //! - [`state`]: [`state::AppState`], what every handler shares;
 //! - [`markdown`]: provider text made safe to show in a message;
+//! - [`metrics`]: what Prometheus scrapes; [`logging`]: text or JSON log lines;
 //! - [`startup`]: [`startup::Application`], used by `main` and by the tests.
 
 pub mod commands;
 pub mod error;
+pub mod logging;
 pub mod markdown;
+pub mod metrics;
 pub mod oauth;
 pub mod secret;
 pub mod settings;

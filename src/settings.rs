@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use url::Url;
 
+use crate::logging::LogFormat;
 use crate::secret::AppSecret;
 
 /// Flags and environment variables, as typed by the operator.
@@ -42,6 +43,15 @@ pub struct Cli {
     /// Timeout, in seconds, of every outbound request (Mattermost and the OAuth2 provider).
     #[arg(long, env = "APP_HTTP_TIMEOUT", default_value_t = 10)]
     pub http_timeout: u64,
+
+    /// Address of the Prometheus listener serving `/metrics` (e.g. `0.0.0.0:9090`); off
+    /// when unset. Mattermost never needs to reach it.
+    #[arg(long, env = "APP_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Log format: `text` for people, `json` for one JSON object per line.
+    #[arg(long, env = "APP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 /// Where the app secret came from; `main` tells the operator.
@@ -70,6 +80,8 @@ pub struct Settings {
     pub mattermost_site_url: Option<Url>,
     /// Timeout of every outbound request.
     pub http_timeout: Duration,
+    /// Where `/metrics` is served; `None` = no metrics listener.
+    pub metrics_listen: Option<SocketAddr>,
     /// The most a call may take, all its outbound requests together: below the plugin's
     /// 30 s wait for an app's answer, so the user reads the app's error, not the plugin's.
     pub call_deadline: Duration,
@@ -88,6 +100,7 @@ impl Settings {
             secret_file: PathBuf::from(".app-secret"),
             mattermost_site_url: None,
             http_timeout: Duration::from_secs(10),
+            metrics_listen: None,
             call_deadline: CALL_DEADLINE,
         }
     }
@@ -118,6 +131,7 @@ impl Settings {
                 secret_file: cli.secret_file,
                 mattermost_site_url: cli.mattermost_site_url,
                 http_timeout: Duration::from_secs(cli.http_timeout),
+                metrics_listen: cli.metrics_listen,
                 call_deadline: CALL_DEADLINE,
             },
             source,

@@ -8,6 +8,7 @@ use actix_web::web;
 
 use super::{as_acting_user, provider};
 use crate::error::AppError;
+use crate::metrics::{self, MattermostRequest::StoreToken};
 use crate::oauth::{client, ProviderConfig, ProviderError};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
@@ -57,10 +58,10 @@ pub async fn complete(
     )
     .await
     .map_err(|err| AppError::Plain(format!("Could not connect your account: {}", err.plain())))?;
-    mattermost
-        .store_oauth2_user(&token)
+    metrics::mattermost(StoreToken, mattermost.store_oauth2_user(&token))
         .await
         .map_err(AppError::mattermost("Could not save your token"))?;
+    metrics::connection_made();
     log::info!(
         "user {} connected a {} account",
         ctx.acting_user

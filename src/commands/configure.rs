@@ -7,6 +7,7 @@ use url::Url;
 
 use super::{as_acting_user, paths, require_admin, COMMAND, ICON};
 use crate::error::AppError;
+use crate::metrics::{self, MattermostRequest};
 use crate::oauth::{discovery, ProviderKind, ProviderSettings};
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::Verified;
@@ -247,10 +248,13 @@ pub async fn configure(
         return Ok(web::Json(CallResponse::form(configure_form(&ctx.oauth2))));
     }
     let (app, kind) = read_submission(&state.http, &call).await?;
-    as_acting_user(&state, ctx)?
-        .store_oauth2_app(&app)
-        .await
-        .map_err(AppError::mattermost("The configuration was not saved"))?;
+    let mattermost = as_acting_user(&state, ctx)?;
+    metrics::mattermost(
+        MattermostRequest::StoreApp,
+        mattermost.store_oauth2_app(&app),
+    )
+    .await
+    .map_err(AppError::mattermost("The configuration was not saved"))?;
     log::info!("user {} configured the {kind} provider", admin.id);
     let redirect = match ctx.oauth2.complete_url.as_str() {
         "" => String::new(),

@@ -8,6 +8,7 @@ use actix_web::web;
 
 use super::{as_acting_user, provider};
 use crate::error::AppError;
+use crate::metrics::{self, MattermostRequest, Removal};
 use crate::oauth::{client, ProviderConfig, StoredToken};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
@@ -26,8 +27,9 @@ pub async fn disconnect(
     let ctx = &call.context;
     let token = ctx.oauth2.user.as_ref().and_then(StoredToken::from_context);
     // `null` clears the stored token (as the Go example does).
-    as_acting_user(&state, ctx)?
-        .store_oauth2_user(&serde_json::Value::Null)
+    let mattermost = as_acting_user(&state, ctx)?;
+    let cleared = mattermost.store_oauth2_user(&serde_json::Value::Null);
+    metrics::mattermost(MattermostRequest::ClearToken, cleared)
         .await
         .map_err(AppError::mattermost("Could not remove your token"))?;
     let Some(token) = token else {
@@ -35,6 +37,7 @@ pub async fn disconnect(
             CallResponse::ok("You were not connected.").refreshing_bindings(),
         ));
     };
+    metrics::connection_removed(Removal::Disconnect);
     let text = match provider(&ctx.oauth2) {
         Ok(config) => {
             // The token is already forgotten here: a revocation cut off by the call's

@@ -10,6 +10,7 @@ use url::Url;
 use super::client::{read_capped, ProviderError, MAX_ANSWER};
 use super::config::check_endpoint;
 use crate::markdown;
+use crate::metrics::{self, ProviderRequest};
 
 /// The largest document read: real ones are 1 to 5 KiB.
 pub const MAX_DOCUMENT: usize = MAX_ANSWER;
@@ -131,7 +132,7 @@ pub async fn discover(
     }
     let mut statuses = Vec::new();
     for url in document_urls(&parsed) {
-        match fetch(http, &url).await? {
+        match metrics::provider(ProviderRequest::Discovery, fetch(http, &url)).await? {
             Ok(doc) => return read(issuer, &url, doc).map(|found| (url, found)),
             Err(status) => statuses.push(format!("{url} answered HTTP {status}")),
         }

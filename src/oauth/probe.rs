@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::client::{client_post, read_capped, transport_error, ProviderError};
 use super::config::ProviderConfig;
+use crate::metrics::{self, ProviderRequest};
 
 /// What the token endpoint made of the made-up code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +33,14 @@ struct ErrorAnswer {
 /// Sends the made-up code to the token endpoint and judges the answer. `redirect` is the
 /// complete URL, as a real exchange sends it.
 pub async fn probe_token_endpoint(
+    http: &reqwest::Client,
+    config: &ProviderConfig,
+    redirect: &str,
+) -> Result<Verdict, ProviderError> {
+    metrics::provider(ProviderRequest::StatusProbe, probe(http, config, redirect)).await
+}
+
+async fn probe(
     http: &reqwest::Client,
     config: &ProviderConfig,
     redirect: &str,

@@ -11,6 +11,7 @@ use super::client::{self, ProviderError};
 use super::config::ProviderConfig;
 use super::refresh::{RefreshError, Refresher};
 use super::token::StoredToken;
+use crate::metrics::{self, MattermostRequest, RefreshResult, Removal};
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::AppsClient;
 
@@ -176,11 +177,13 @@ async fn refresh_and_store(
     old: StoredToken,
 ) -> Result<StoredToken, RefreshError> {
     let mattermost = AppsClient::new(http.clone(), &site_url, session);
-    let old = match mattermost.get_oauth2_user::<StoredToken>().await {
+    let stored = mattermost.get_oauth2_user::<StoredToken>();
+    let old = match metrics::mattermost(MattermostRequest::GetToken, stored).await {
         Ok(Some(current))
             if current.access_token.expose_secret() != old.access_token.expose_secret() =>
         {
             if !current.needs_refresh(Utc::now()) {
+                metrics::refresh(RefreshResult::Adopted);
                 return Ok(current);
             }
             current
@@ -189,14 +192,17 @@ async fn refresh_and_store(
     };
     match client::refresh(&http, &config, &old).await {
         Ok(new) => {
-            mattermost
-                .store_oauth2_user(&new)
-                .await
-                .map_err(|err| RefreshError::Store(err.to_string()))?;
+            let store = mattermost.store_oauth2_user(&new);
+            if let Err(err) = metrics::mattermost(MattermostRequest::StoreToken, store).await {
+                metrics::refresh(RefreshResult::StoreFailed);
+                return Err(RefreshError::Store(err.to_string()));
+            }
+            metrics::refresh(RefreshResult::Refreshed);
             log::info!("refreshed the token of user {user_id}");
             Ok(new)
         }
         Err(err) if err.is_invalid_grant() => {
+            metrics::refresh(RefreshResult::InvalidGrant);
             match clear_unless_replaced(&mattermost, &old).await {
                 Some(current) => Ok(current),
                 None => Err(RefreshError::Dead(format!(
@@ -205,7 +211,10 @@ async fn refresh_and_store(
             ))),
             }
         }
-        Err(err) => Err(RefreshError::Provider(err)),
+        Err(err) => {
+            metrics::refresh(RefreshResult::Failed);
+            Err(RefreshError::Provider(err))
+        }
     }
 }
 
@@ -215,13 +224,16 @@ pub async fn clear_unless_replaced(
     mattermost: &AppsClient,
     dead: &StoredToken,
 ) -> Option<StoredToken> {
-    if let Ok(Some(current)) = mattermost.get_oauth2_user::<StoredToken>().await {
+    let stored = mattermost.get_oauth2_user::<StoredToken>();
+    if let Ok(Some(current)) = metrics::mattermost(MattermostRequest::GetToken, stored).await {
         if current.access_token.expose_secret() != dead.access_token.expose_secret() {
             return Some(current);
         }
     }
-    if let Err(err) = mattermost.store_oauth2_user(&serde_json::Value::Null).await {
-        log::warn!("could not clear a dead token: {err}");
+    let clear = mattermost.store_oauth2_user(&serde_json::Value::Null);
+    match metrics::mattermost(MattermostRequest::ClearToken, clear).await {
+        Ok(()) => metrics::connection_removed(Removal::TokenCleared),
+        Err(err) => log::warn!("could not clear a dead token: {err}"),
     }
     None
 }

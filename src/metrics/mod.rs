@@ -1,0 +1,360 @@
+//! Prometheus metrics: what the app counts and times, in one process-wide registry, read
+//! at `/metrics` on its own listener (`--metrics-listen`, off by default; see
+//! [`crate::startup`]). Recording is always on: it is cheap, and the plumbing that sends
+//! provider requests has no handle to the app's state.
+//!
+//! Every label value is one of a few words fixed here (the enums below), so no user ID,
+//! token, e-mail or URL can ever become a label. Counts are the `_count` of each duration
+//! histogram. Names and meanings are listed in README.md (Operating) and used by the
+//! rules in `deploy/prometheus/`.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::info::Info;
+use prometheus_client::registry::Registry;
+
+/// Declares a label value: an enum whose variants each stand for one fixed word.
+macro_rules! label_value {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $word:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)*
+        }
+
+        impl $name {
+            /// The label value.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $word,)*
+                }
+            }
+        }
+
+        impl prometheus_client::encoding::EncodeLabelValue for $name {
+            fn encode(
+                &self,
+                encoder: &mut prometheus_client::encoding::LabelValueEncoder,
+            ) -> std::fmt::Result {
+                std::fmt::Write::write_str(encoder, self.as_str())
+            }
+        }
+    };
+}
+
+mod calls;
+mod outcome;
+
+pub use calls::{observe_calls, Route};
+pub use outcome::{CallOutcome, Classify, Outcome};
+
+label_value! {
+    /// A request to the OAuth2 provider.
+    ProviderRequest {
+        /// The authorization code exchanged for a token (`complete`).
+        TokenExchange => "token_exchange",
+        /// A refresh token exchanged for a new token.
+        Refresh => "refresh",
+        /// The userinfo endpoint, as the user.
+        Userinfo => "userinfo",
+        /// Google's calendar list, as the user.
+        Calendar => "calendar",
+        /// Token revocation (`disconnect`).
+        Revocation => "revocation",
+        /// An issuer's discovery document (`configure --issuer`).
+        Discovery => "discovery",
+        /// `status`'s check of the client credentials.
+        StatusProbe => "status_probe",
+    }
+}
+
+label_value! {
+    /// A request to Mattermost's Apps REST API.
+    MattermostRequest {
+        /// The user's stored token read.
+        GetToken => "get_token",
+        /// The user's token stored.
+        StoreToken => "store_token",
+        /// The user's token cleared (stored as `null`).
+        ClearToken => "clear_token",
+        /// The OAuth2 client stored (`configure`).
+        StoreApp => "store_app",
+    }
+}
+
+label_value! {
+    /// Why a user's connection ended.
+    Removal {
+        /// The user ran `disconnect`.
+        Disconnect => "disconnect",
+        /// The app cleared a token the provider no longer accepts (or that expired with no
+        /// refresh token).
+        TokenCleared => "token_cleared",
+    }
+}
+
+label_value! {
+    /// What became of a refresh.
+    RefreshResult {
+        /// Refreshed at the provider and stored.
+        Refreshed => "refreshed",
+        /// Joined a refresh of the same user already under way in this process.
+        Joined => "joined",
+        /// Adopted a token another replica had already refreshed and stored.
+        Adopted => "adopted",
+        /// The provider refused the refresh token (`invalid_grant`): the user must reconnect.
+        InvalidGrant => "invalid_grant",
+        /// The provider failed (unreachable, timeout, an unexpected answer).
+        Failed => "failed",
+        /// The new token could not be stored in Mattermost.
+        StoreFailed => "store_failed",
+        /// Storing the new token failed once and was tried again.
+        RetriedStore => "retried_store",
+        /// The cross-replica refresh lock could not be had.
+        LockUnavailable => "lock_unavailable",
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CallLabels {
+    path: Route,
+    outcome: CallOutcome,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProviderLabels {
+    kind: ProviderRequest,
+    outcome: Outcome,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct MattermostLabels {
+    kind: MattermostRequest,
+    outcome: Outcome,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RemovalLabels {
+    reason: Removal,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RefreshLabels {
+    result: RefreshResult,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+}
+
+/// Seconds; the top buckets bracket the 25 s call deadline and the plugin's 30 s.
+const BUCKETS: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 20.0, 25.0,
+];
+
+fn histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+type Timings<L> = Family<L, Histogram, fn() -> Histogram>;
+
+struct Metrics {
+    registry: Registry,
+    calls: Timings<CallLabels>,
+    provider: Timings<ProviderLabels>,
+    mattermost: Timings<MattermostLabels>,
+    connections_made: Counter,
+    connections_removed: Family<RemovalLabels, Counter>,
+    refreshes: Family<RefreshLabels, Counter>,
+    lock_wait: Histogram,
+    panics: Counter,
+}
+
+static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+impl Metrics {
+    fn new() -> Self {
+        let metrics = Self {
+            registry: Registry::with_prefix("hello_oauth2_rs"),
+            calls: Family::new_with_constructor(histogram),
+            provider: Family::new_with_constructor(histogram),
+            mattermost: Family::new_with_constructor(histogram),
+            connections_made: Counter::default(),
+            connections_removed: Family::default(),
+            refreshes: Family::default(),
+            lock_wait: histogram(),
+            panics: Counter::default(),
+        };
+        let mut registry = metrics.registry;
+        registry.register(
+            "call_duration_seconds",
+            "Calls from Mattermost (and the other routes) by path and outcome",
+            metrics.calls.clone(),
+        );
+        registry.register(
+            "provider_request_duration_seconds",
+            "Requests to the OAuth2 provider by kind and outcome",
+            metrics.provider.clone(),
+        );
+        registry.register(
+            "mattermost_request_duration_seconds",
+            "Requests to Mattermost's Apps REST API by kind and outcome",
+            metrics.mattermost.clone(),
+        );
+        registry.register(
+            "connections_made",
+            "Accounts connected (a token exchanged and stored)",
+            metrics.connections_made.clone(),
+        );
+        registry.register(
+            "connections_removed",
+            "Connections ended, by reason",
+            metrics.connections_removed.clone(),
+        );
+        registry.register(
+            "refreshes",
+            "Token refreshes by result",
+            metrics.refreshes.clone(),
+        );
+        registry.register(
+            "refresh_lock_wait_seconds",
+            "Time spent waiting for the refresh lock",
+            metrics.lock_wait.clone(),
+        );
+        registry.register(
+            "panics",
+            "Panics in any thread (there should be none)",
+            metrics.panics.clone(),
+        );
+        registry.register(
+            "build",
+            "The running version",
+            Info::new(BuildLabels {
+                version: env!("CARGO_PKG_VERSION"),
+            }),
+        );
+        Self {
+            registry,
+            ..metrics
+        }
+    }
+}
+
+/// The metrics in the Prometheus text exposition format (OpenMetrics flavour).
+pub fn render() -> Result<String, fmt::Error> {
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &METRICS.registry)?;
+    Ok(text)
+}
+
+/// The `Content-Type` of [`render`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Records one call.
+pub fn call(path: Route, outcome: CallOutcome, took: Duration) {
+    METRICS
+        .calls
+        .get_or_create(&CallLabels { path, outcome })
+        .observe(took.as_secs_f64());
+}
+
+/// Runs one request to the provider, and records how long it took and how it ended.
+pub async fn provider<R: Classify>(kind: ProviderRequest, request: impl Future<Output = R>) -> R {
+    let started = Instant::now();
+    let result = request.await;
+    METRICS
+        .provider
+        .get_or_create(&ProviderLabels {
+            kind,
+            outcome: result.class(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    result
+}
+
+/// Runs one request to Mattermost's REST API, and records how long it took and how it ended.
+pub async fn mattermost<R: Classify>(
+    kind: MattermostRequest,
+    request: impl Future<Output = R>,
+) -> R {
+    let started = Instant::now();
+    let result = request.await;
+    METRICS
+        .mattermost
+        .get_or_create(&MattermostLabels {
+            kind,
+            outcome: result.class(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    result
+}
+
+/// Counts an account connected.
+pub fn connection_made() {
+    METRICS.connections_made.inc();
+}
+
+/// Counts a connection ended.
+pub fn connection_removed(reason: Removal) {
+    METRICS
+        .connections_removed
+        .get_or_create(&RemovalLabels { reason })
+        .inc();
+}
+
+/// Counts a refresh by its result.
+pub fn refresh(result: RefreshResult) {
+    METRICS
+        .refreshes
+        .get_or_create(&RefreshLabels { result })
+        .inc();
+}
+
+/// Records the time a refresh waited for the refresh lock.
+pub fn lock_wait(waited: Duration) {
+    METRICS.lock_wait.observe(waited.as_secs_f64());
+}
+
+/// Counts every panic (then runs the hook that was set before, which prints it). Call once,
+/// from `main`.
+pub fn count_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        METRICS.panics.inc();
+        previous(info);
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_text_names_each_family_with_fixed_labels() {
+        refresh(RefreshResult::InvalidGrant);
+        connection_removed(Removal::TokenCleared);
+        let failed = provider(ProviderRequest::Userinfo, async {
+            Err::<(), _>(crate::oauth::ProviderError::Timeout)
+        })
+        .await;
+        assert!(failed.is_err());
+        let text = render().expect("renders");
+        for line in [
+            "hello_oauth2_rs_refreshes_total{result=\"invalid_grant\"}",
+            "hello_oauth2_rs_connections_removed_total{reason=\"token_cleared\"}",
+            "hello_oauth2_rs_provider_request_duration_seconds_count{kind=\"userinfo\",outcome=\"timeout\"}",
+            "hello_oauth2_rs_build_info{version=\"",
+            "# EOF",
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
+        }
+    }
+}
