@@ -30,6 +30,9 @@ macro_rules! label_value {
         }
 
         impl $name {
+            /// Every value.
+            pub const ALL: &'static [Self] = &[$(Self::$variant,)*];
+
             /// The label value.
             pub fn as_str(self) -> &'static str {
                 match self {
@@ -193,6 +196,21 @@ impl Metrics {
             lock_wait: histogram(),
             panics: Counter::default(),
         };
+        // Known in advance, so they start at 0: a rate over them is right from the start.
+        for result in RefreshResult::ALL {
+            drop(
+                metrics
+                    .refreshes
+                    .get_or_create(&RefreshLabels { result: *result }),
+            );
+        }
+        for reason in Removal::ALL {
+            drop(
+                metrics
+                    .connections_removed
+                    .get_or_create(&RemovalLabels { reason: *reason }),
+            );
+        }
         let mut registry = metrics.registry;
         registry.register(
             "call_duration_seconds",

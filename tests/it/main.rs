@@ -14,6 +14,7 @@ mod install;
 mod issuer;
 mod logs;
 mod pooling;
+mod prometheus;
 mod providers;
 mod real_provider;
 mod refresh;

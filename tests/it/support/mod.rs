@@ -40,6 +40,7 @@ pub mod app;
 pub mod e2e;
 pub mod mattermost;
 pub mod process;
+pub mod prometheus;
 pub mod provider;
 pub mod proxy;
 pub mod util;
