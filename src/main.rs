@@ -48,7 +48,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     if let Some(port) = app.metrics_port() {
         log::info!("serving metrics on port {port} at /metrics");
     }
-    app.run_until_stopped().await?;
+    app.run_until_terminated().await?;
     log::info!("stopped");
     Ok(())
 }

@@ -2,10 +2,12 @@
 //! metrics listener when one is set. Used by `main` and by the tests, which spawn the real
 //! app on a random port.
 //!
-//! Shutdown: on SIGTERM or SIGINT the server stops accepting, lets the calls in flight
-//! finish (each answers within the call deadline; [`Application::shutdown_timeout`] is
-//! above it), then returns; the metrics listener stops last, so a final scrape still sees
-//! those calls.
+//! Shutdown ([`Application::run_until_terminated`]): on SIGTERM or SIGINT the server stops
+//! accepting connections, waits for the calls in flight (each answers within the call
+//! deadline; [`Application::shutdown_timeout`] is above it), then stops its workers; the
+//! metrics listener stops last. The workers stop only once no call is in flight: a call's
+//! request to the provider may use a pooled connection that another worker's runtime
+//! drives, and actix stops idle workers at once (that cut a slow call short in a test).
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -29,6 +31,7 @@ pub struct Application {
     port: u16,
     server: Server,
     metrics: Option<(u16, Server)>,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -56,12 +59,14 @@ impl Application {
                 .configure(commands::routes)
         })
         .shutdown_timeout(Self::shutdown_timeout(&settings).as_secs())
+        .disable_signals()
         .listen(listener)?
         .run();
         Ok(Self {
             port,
             server,
             metrics,
+            shutdown_timeout: Self::shutdown_timeout(&settings),
         })
     }
 
@@ -81,8 +86,35 @@ impl Application {
         self.metrics.as_ref().map(|(port, _)| *port)
     }
 
-    /// Serves until the process is stopped (SIGTERM or SIGINT), then returns once the
-    /// calls in flight have finished.
+    /// Serves until SIGTERM or SIGINT, then stops accepting, finishes the calls in flight
+    /// (for at most [`Application::shutdown_timeout`]) and returns.
+    pub async fn run_until_terminated(self) -> std::io::Result<()> {
+        let server = self.server.handle();
+        let timeout = self.shutdown_timeout;
+        // Stopping needs the server polled meanwhile; it returns only if the signals cannot
+        // be watched, else serving ends once the stop is done.
+        let stopping = async {
+            let signal = termination().await?;
+            server.pause().await;
+            log::info!(
+                "{signal} received: accepting no new connections, finishing {} calls in flight",
+                metrics::in_flight()
+            );
+            let give_up = tokio::time::Instant::now() + timeout;
+            while metrics::in_flight() > 0 && tokio::time::Instant::now() < give_up {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            server.stop(true).await;
+            std::future::pending().await
+        };
+        tokio::select! {
+            stopped = self.run_until_stopped() => stopped,
+            failed = stopping => failed,
+        }
+    }
+
+    /// Serves until the server is stopped or dropped (the tests' way; signals are left
+    /// to the caller).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Some((_, metrics)) = self.metrics else {
             return self.server.await;
@@ -96,6 +128,17 @@ impl Application {
         let (app, metrics) = futures::future::join(app, metrics).await;
         app.and(metrics)
     }
+}
+
+/// Waits for SIGTERM (Kubernetes stopping a pod) or SIGINT (Ctrl-C); returns its name.
+async fn termination() -> std::io::Result<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
 }
 
 /// The metrics listener: `GET /metrics` and nothing else, one worker. It ignores signals:

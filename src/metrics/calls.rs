@@ -93,10 +93,13 @@ where
     S::Future: 'static,
 {
     let started = Instant::now();
+    let in_flight = super::InFlight::start();
     let route = Route::of(req.path());
     let call = service.call(req);
     async move {
-        let response = call.await?;
+        let response = call.await;
+        drop(in_flight);
+        let response = response?;
         let mut outcome = by_status(response.status());
         let response = response.map_body(|_, body| match body.try_into_bytes() {
             Ok(bytes) => {

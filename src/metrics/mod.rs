@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
@@ -172,6 +173,7 @@ type Timings<L> = Family<L, Histogram, fn() -> Histogram>;
 struct Metrics {
     registry: Registry,
     calls: Timings<CallLabels>,
+    in_flight: Gauge,
     provider: Timings<ProviderLabels>,
     mattermost: Timings<MattermostLabels>,
     connections_made: Counter,
@@ -188,6 +190,7 @@ impl Metrics {
         let metrics = Self {
             registry: Registry::with_prefix("hello_oauth2_rs"),
             calls: Family::new_with_constructor(histogram),
+            in_flight: Gauge::default(),
             provider: Family::new_with_constructor(histogram),
             mattermost: Family::new_with_constructor(histogram),
             connections_made: Counter::default(),
@@ -216,6 +219,11 @@ impl Metrics {
             "call_duration_seconds",
             "Calls from Mattermost (and the other routes) by path and outcome",
             metrics.calls.clone(),
+        );
+        registry.register(
+            "calls_in_flight",
+            "Requests being answered now",
+            metrics.in_flight.clone(),
         );
         registry.register(
             "provider_request_duration_seconds",
@@ -282,6 +290,29 @@ pub fn call(path: Route, outcome: CallOutcome, took: Duration) {
         .calls
         .get_or_create(&CallLabels { path, outcome })
         .observe(took.as_secs_f64());
+}
+
+/// Counts a request in flight until dropped (dropped with the request's future, so a
+/// client that goes away is not counted for ever).
+pub struct InFlight(());
+
+impl InFlight {
+    /// Counts one more request in flight.
+    pub fn start() -> Self {
+        METRICS.in_flight.inc();
+        Self(())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        METRICS.in_flight.dec();
+    }
+}
+
+/// The number of requests being answered now (what a stopping server waits for).
+pub fn in_flight() -> i64 {
+    METRICS.in_flight.get()
 }
 
 /// Runs one request to the provider, and records how long it took and how it ended.

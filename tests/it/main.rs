@@ -20,5 +20,6 @@ mod real_provider;
 mod refresh;
 mod replicas;
 mod security;
+mod shutdown;
 mod status;
 mod webapp_validators;
