@@ -6,6 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use hello_oauth2_rs::secret::AppSecret;
+use hello_oauth2_rs::settings::Settings;
+use hello_oauth2_rs::startup::Application;
+
 use crate::support::app::{new_secret, TestApp};
 use crate::support::process::AppProcess;
 use crate::support::provider::{Endpoint, Fault};
@@ -82,5 +86,30 @@ async fn sigterm_lets_the_call_in_flight_finish_then_exits_0() {
     assert!(
         late.is_err(),
         "a connection made after SIGTERM was served: {late:?}"
+    );
+}
+
+#[test]
+fn kubernetes_waits_longer_than_the_app_takes_to_stop() {
+    let manifest = include_str!("../../deploy/kubernetes/deployment.yaml");
+    let number_after = |key: &str| -> u64 {
+        let line = manifest
+            .lines()
+            .find_map(|line| line.trim().strip_prefix(key))
+            .unwrap_or_else(|| panic!("deployment.yaml has no {key}"));
+        line.trim_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .unwrap_or_else(|_| panic!("{key} {line}"))
+    };
+    let grace = number_after("terminationGracePeriodSeconds:");
+    let pre_stop = number_after(r#"command: ["sleep","#);
+    let settings = Settings::new(
+        "http://localhost:4000".parse().expect("a URL"),
+        AppSecret::parse(&new_secret()).expect("a secret"),
+    );
+    let stop = Application::shutdown_timeout(&settings).as_secs();
+    assert!(
+        grace > pre_stop + stop,
+        "terminationGracePeriodSeconds {grace} must exceed the preStop pause {pre_stop} s + the shutdown timeout {stop} s"
     );
 }
