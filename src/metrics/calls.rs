@@ -112,16 +112,14 @@ where
         });
         let took = started.elapsed();
         super::call(route, outcome, took);
+        // Refusals and 5xx are worth a look; a scanner's 404s are not.
         let level = match outcome {
-            CallOutcome::Ok | CallOutcome::Error | CallOutcome::Form | CallOutcome::Navigate
-                if route.is_frequent() =>
-            {
-                log::Level::Debug
-            }
-            CallOutcome::Ok | CallOutcome::Error | CallOutcome::Form | CallOutcome::Navigate => {
-                log::Level::Info
-            }
-            _ => log::Level::Warn,
+            CallOutcome::BadJwt
+            | CallOutcome::TooLarge
+            | CallOutcome::Malformed
+            | CallOutcome::ServerError => log::Level::Warn,
+            _ if route.is_frequent() => log::Level::Debug,
+            _ => log::Level::Info,
         };
         if log::log_enabled!(target: "hello_oauth2_rs::call", level) {
             let extensions = response.request().extensions();
