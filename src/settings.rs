@@ -248,5 +248,26 @@ mod tests {
         let err = Settings::from_cli(cli(&["--root-url", "ftp://host/"]), Some(long))
             .expect_err("scheme");
         assert!(err.to_string().contains("http(s)"));
+
+        let err = Cli::try_parse_from(["x", "--log-format", "xml"]).expect_err("bad format");
+        assert!(
+            err.to_string().contains("possible values: text, json"),
+            "{err}"
+        );
+        let err = Cli::try_parse_from(["x", "--metrics-listen", "9090"]).expect_err("no host");
+        assert!(err.to_string().contains("invalid socket address"), "{err}");
+    }
+
+    #[test]
+    fn metrics_are_off_and_logs_are_text_unless_asked() {
+        let plain = cli(&[]);
+        assert_eq!(plain.metrics_listen, None);
+        assert_eq!(plain.log_format, LogFormat::Text);
+        let on = cli(&["--metrics-listen", "127.0.0.1:9090", "--log-format", "json"]);
+        assert_eq!(
+            on.metrics_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9090)))
+        );
+        assert_eq!(on.log_format, LogFormat::Json);
     }
 }

@@ -1,9 +1,76 @@
-//! How a call or an outbound request ended, as a label value.
+//! The label values: what was requested, and how a call or a request ended.
 
 use mattermost_apps::client::ClientError;
 
 use crate::oauth::discovery::DiscoveryError;
 use crate::oauth::ProviderError;
+
+label_value! {
+    /// A request to the OAuth2 provider.
+    ProviderRequest {
+        /// The authorization code exchanged for a token (`complete`).
+        TokenExchange => "token_exchange",
+        /// A refresh token exchanged for a new token.
+        Refresh => "refresh",
+        /// The userinfo endpoint, as the user.
+        Userinfo => "userinfo",
+        /// Google's calendar list, as the user.
+        Calendar => "calendar",
+        /// Token revocation (`disconnect`).
+        Revocation => "revocation",
+        /// An issuer's discovery document (`configure --issuer`).
+        Discovery => "discovery",
+        /// `status`'s check of the client credentials.
+        StatusProbe => "status_probe",
+    }
+}
+
+label_value! {
+    /// A request to Mattermost's Apps REST API.
+    MattermostRequest {
+        /// The user's stored token read.
+        GetToken => "get_token",
+        /// The user's token stored.
+        StoreToken => "store_token",
+        /// The user's token cleared (stored as `null`).
+        ClearToken => "clear_token",
+        /// The OAuth2 client stored (`configure`).
+        StoreApp => "store_app",
+    }
+}
+
+label_value! {
+    /// Why a user's connection ended.
+    Removal {
+        /// The user ran `disconnect`.
+        Disconnect => "disconnect",
+        /// The app cleared a token the provider no longer accepts (or that expired with no
+        /// refresh token).
+        TokenCleared => "token_cleared",
+    }
+}
+
+label_value! {
+    /// What became of a refresh.
+    RefreshResult {
+        /// Refreshed at the provider and stored.
+        Refreshed => "refreshed",
+        /// Joined a refresh of the same user already under way in this process.
+        Joined => "joined",
+        /// Adopted a token another replica had already refreshed and stored.
+        Adopted => "adopted",
+        /// The provider refused the refresh token (`invalid_grant`): the user must reconnect.
+        InvalidGrant => "invalid_grant",
+        /// The provider failed (unreachable, timeout, an unexpected answer).
+        Failed => "failed",
+        /// The new token could not be stored in Mattermost.
+        StoreFailed => "store_failed",
+        /// Storing the new token failed once and was tried again.
+        RetriedStore => "retried_store",
+        /// The cross-replica refresh lock could not be had.
+        LockUnavailable => "lock_unavailable",
+    }
+}
 
 label_value! {
     /// How a request to the provider or to Mattermost ended.
