@@ -1,5 +1,6 @@
 //! A real Prometheus scrapes the real binary's metrics listener while stories run through
-//! the emulator: a connect, a refresh, a provider failure, a forged call, a disconnect.
+//! the emulator: connects, a refresh, a provider failure, a refresh Mattermost fails to
+//! store, a forged call, a disconnect.
 //! Each wait is for a scrape that started after the stories, never a sleep.
 
 use serde_json::json;
@@ -44,7 +45,13 @@ async fn prometheus_sees_the_series_move_as_the_stories_run() {
     // The provider fails once.
     w.provider.fail_next(Endpoint::Userinfo, Fault::ServerError);
     expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
-    // A forged call, and a body that is not a call request.
+    // Mattermost fails to store bob's refreshed token.
+    w.provider.set_expires_in(Some(30));
+    w.connect(&w.bob).await;
+    w.provider.set_expires_in(Some(3600));
+    w.mm.fail_rest_once(Some("POST"), "/oauth2/user", 500, "store failure");
+    expect_error(&w.run(&w.bob, &format!("{COMMAND} info")).await);
+    // A forged call.
     let forged = reqwest::Client::new()
         .post(format!("{}/info", app.listen_url))
         .header("Mattermost-App-Authorization", "Bearer forged.token.value")
@@ -61,14 +68,14 @@ async fn prometheus_sees_the_series_move_as_the_stories_run() {
 
     prometheus.scraped().await;
     for (query, expected) in [
-        ("sum(hello_oauth2_rs_connections_made_total)", 1.0),
+        ("sum(hello_oauth2_rs_connections_made_total)", 2.0),
         (
             r#"sum(hello_oauth2_rs_connections_removed_total{reason="disconnect"})"#,
             1.0,
         ),
         (
             r#"sum(hello_oauth2_rs_provider_request_duration_seconds_count{kind="token_exchange",outcome="ok"})"#,
-            1.0,
+            2.0,
         ),
         (
             r#"sum(hello_oauth2_rs_refreshes_total{result="refreshed"})"#,
@@ -76,7 +83,7 @@ async fn prometheus_sees_the_series_move_as_the_stories_run() {
         ),
         (
             r#"sum(hello_oauth2_rs_provider_request_duration_seconds_count{kind="refresh",outcome="ok"})"#,
-            1.0,
+            2.0,
         ),
         (
             r#"sum(hello_oauth2_rs_provider_request_duration_seconds_count{kind="userinfo",outcome="ok"})"#,
@@ -96,7 +103,7 @@ async fn prometheus_sees_the_series_move_as_the_stories_run() {
         ),
         (
             r#"sum(hello_oauth2_rs_call_duration_seconds_count{path="/info",outcome="error"})"#,
-            1.0,
+            2.0,
         ),
         (
             r#"sum(hello_oauth2_rs_call_duration_seconds_count{path="/info",outcome="bad_jwt"})"#,
@@ -111,9 +118,17 @@ async fn prometheus_sees_the_series_move_as_the_stories_run() {
             1.0,
         ),
         (
-            // The connect's and the refresh's.
+            // The two connects' and alice's refresh's.
             r#"sum(hello_oauth2_rs_mattermost_request_duration_seconds_count{kind="store_token",outcome="ok"})"#,
-            2.0,
+            3.0,
+        ),
+        (
+            r#"sum(hello_oauth2_rs_mattermost_request_duration_seconds_count{kind="store_token",outcome="server_error"})"#,
+            1.0,
+        ),
+        (
+            r#"sum(hello_oauth2_rs_refreshes_total{result="store_failed"})"#,
+            1.0,
         ),
         (
             r#"sum(hello_oauth2_rs_call_duration_seconds_count{outcome="server_error"})"#,
