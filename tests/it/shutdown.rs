@@ -1,6 +1,7 @@
-//! A rolling update: Kubernetes sends SIGTERM while a call is in flight. The app stops
-//! accepting connections (one made after the signal is never served), the call finishes
-//! with its answer, and the process exits 0 promptly after.
+//! A rolling update: Kubernetes sends SIGTERM while a call is in flight (waiting for the
+//! provider's userinfo, or for a refresh). The app stops accepting connections (one made
+//! after the signal is never served), the call finishes with its answer (a refreshed
+//! token is stored), and the process exits 0 promptly after.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -9,6 +10,7 @@ use std::time::{Duration, Instant};
 use hello_oauth2_rs::secret::AppSecret;
 use hello_oauth2_rs::settings::Settings;
 use hello_oauth2_rs::startup::Application;
+use serde_json::Value;
 
 use crate::support::app::{new_secret, TestApp};
 use crate::support::process::AppProcess;
@@ -21,16 +23,46 @@ const SLOW: Duration = Duration::from_secs(3);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_lets_the_call_in_flight_finish_then_exits_0() {
+    let (w, _) = sigterm_while_the_provider_holds(Endpoint::Userinfo, false).await;
+    assert_eq!(w.provider.counts().refreshes, 0, "no refresh was due");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_during_a_refresh_lets_it_finish_and_store_the_new_token() {
+    let (w, connected) = sigterm_while_the_provider_holds(Endpoint::Token, true).await;
+    assert_eq!(w.provider.counts().refreshes, 1);
+    let stored = w.mm.stored_token(&w.alice).expect("a token is stored");
+    assert_ne!(
+        stored["access_token"], connected["access_token"],
+        "the refreshed token was stored"
+    );
+    let access = stored["access_token"].as_str().expect("an access token");
+    assert!(w.provider.access_token_active(access), "{stored}");
+}
+
+/// Connects alice (with a token due for refresh when `due`), makes the provider hold its
+/// next request at `endpoint` for [`SLOW`], sends SIGTERM once the app's request is there,
+/// and checks the call's answer, that the app took no new connection, and its clean exit.
+/// Returns the world and the token alice connected with.
+async fn sigterm_while_the_provider_holds(endpoint: Endpoint, due: bool) -> (World, Value) {
     let secret = new_secret();
     // The outbound timeout above the provider's delay: the call is slow, not failed.
     let app =
         AppProcess::spawn_with_env(None, &secret, "info", &[("APP_HTTP_TIMEOUT", "10")]).await;
     let w = World::with_app(TestApp::external(&app.listen_url, &secret)).await;
     w.configure_custom_provider().await;
-    w.connect(&w.alice).await;
+    if due {
+        w.provider.set_expires_in(Some(30));
+    }
+    let connected = w.connect(&w.alice).await;
+    w.provider.set_expires_in(Some(3600));
 
-    let before = w.provider.counts().userinfo;
-    w.provider.fail_next(Endpoint::Userinfo, Fault::Delay(SLOW));
+    let requests = |w: &World| {
+        let counts = w.provider.counts();
+        counts.userinfo + counts.token
+    };
+    let before = requests(&w);
+    w.provider.fail_next(endpoint, Fault::Delay(SLOW));
     let answered = AtomicBool::new(false);
     let late = OnceLock::new();
     let call = async {
@@ -40,7 +72,7 @@ async fn sigterm_lets_the_call_in_flight_finish_then_exits_0() {
     };
     let stop = async {
         within("the call to reach the provider", async {
-            while w.provider.counts().userinfo == before {
+            while requests(&w) == before {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
         })
@@ -87,6 +119,7 @@ async fn sigterm_lets_the_call_in_flight_finish_then_exits_0() {
         late.is_err(),
         "a connection made after SIGTERM was served: {late:?}"
     );
+    (w, connected)
 }
 
 #[test]
