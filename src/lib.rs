@@ -9,12 +9,15 @@
 //! - [`markdown`]: outside text made safe to show in a message;
 //! - [`logline`]: outside text made safe for a log line;
 //! - [`names`]: the slash command, the icon and the call paths;
+//! - [`metrics`]: what Prometheus scrapes; [`logging`]: text or JSON log lines;
 //! - [`startup`]: [`startup::Application`], used by `main` and by the tests.
 
 pub mod commands;
 pub mod error;
+pub mod logging;
 pub mod logline;
 pub mod markdown;
+pub mod metrics;
 pub mod names;
 pub mod oauth;
 pub mod seal;

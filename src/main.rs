@@ -3,11 +3,14 @@
 use clap::Parser;
 use hello_oauth2_rs::settings::{secrets_from_env, Cli, SecretSource, Settings};
 use hello_oauth2_rs::startup::Application;
+use hello_oauth2_rs::{logging, metrics};
 
 fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    logging::init(cli.log_format);
+    metrics::count_panics();
     // Settings first, with blocking file I/O, before the runtime starts.
-    let resolved = secrets_from_env().and_then(|secrets| Settings::from_cli(Cli::parse(), secrets));
+    let resolved = secrets_from_env().and_then(|secrets| Settings::from_cli(cli, secrets));
     let (settings, source) = match resolved {
         Ok(resolved) => resolved,
         Err(err) => {
@@ -42,6 +45,10 @@ fn main() {
 async fn run(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings)?;
     log::info!("listening on port {}", app.port());
-    app.run_until_stopped().await?;
+    if let Some(port) = app.metrics_port() {
+        log::info!("serving metrics on port {port} at /metrics");
+    }
+    app.run_until_terminated().await?;
+    log::info!("stopped");
     Ok(())
 }

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use url::Url;
 
+use crate::logging::LogFormat;
 use crate::seal::KeyRing;
 use crate::secret::AppSecret;
 
@@ -50,6 +51,15 @@ pub struct Cli {
     /// Timeout, in seconds, of every outbound request (Mattermost and the OAuth2 provider).
     #[arg(long, env = "APP_HTTP_TIMEOUT", default_value_t = 10)]
     pub http_timeout: u64,
+
+    /// Address of the Prometheus listener serving `/metrics` (e.g. `0.0.0.0:9090`); off
+    /// when unset. Mattermost never needs to reach it.
+    #[arg(long, env = "APP_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Log format: `text` for people, `json` for one JSON object per line.
+    #[arg(long, env = "APP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 /// Where the app secret came from; `main` tells the operator.
@@ -81,6 +91,8 @@ pub struct Settings {
     pub mattermost_site_url: Option<Url>,
     /// Timeout of every outbound request.
     pub http_timeout: Duration,
+    /// Where `/metrics` is served; `None` = no metrics listener.
+    pub metrics_listen: Option<SocketAddr>,
     /// The most a call may take, all its outbound requests together: below the plugin's
     /// 30 s wait for an app's answer, so the user reads the app's error, not the plugin's.
     pub call_deadline: Duration,
@@ -101,6 +113,7 @@ impl Settings {
             token_keys,
             mattermost_site_url: None,
             http_timeout: Duration::from_secs(10),
+            metrics_listen: None,
             call_deadline: CALL_DEADLINE,
         }
     }
@@ -141,6 +154,7 @@ impl Settings {
                 token_keys,
                 mattermost_site_url: cli.mattermost_site_url,
                 http_timeout: Duration::from_secs(cli.http_timeout),
+                metrics_listen: cli.metrics_listen,
                 call_deadline: CALL_DEADLINE,
             },
             source,
@@ -338,5 +352,26 @@ mod tests {
         let err = Settings::from_cli(cli(&["--root-url", "ftp://host/"]), given(&long))
             .expect_err("scheme");
         assert!(err.to_string().contains("http(s)"));
+
+        let err = Cli::try_parse_from(["x", "--log-format", "xml"]).expect_err("bad format");
+        assert!(
+            err.to_string().contains("possible values: text, json"),
+            "{err}"
+        );
+        let err = Cli::try_parse_from(["x", "--metrics-listen", "9090"]).expect_err("no host");
+        assert!(err.to_string().contains("invalid socket address"), "{err}");
+    }
+
+    #[test]
+    fn metrics_are_off_and_logs_are_text_unless_asked() {
+        let plain = cli(&[]);
+        assert_eq!(plain.metrics_listen, None);
+        assert_eq!(plain.log_format, LogFormat::Text);
+        let on = cli(&["--metrics-listen", "127.0.0.1:9090", "--log-format", "json"]);
+        assert_eq!(
+            on.metrics_listen,
+            Some(SocketAddr::from(([127, 0, 0, 1], 9090)))
+        );
+        assert_eq!(on.log_format, LogFormat::Json);
     }
 }

@@ -8,6 +8,7 @@ use actix_web::web;
 
 use super::context::{acting_user, as_acting_user, provider};
 use crate::error::AppError;
+use crate::metrics::{self, MattermostRequest::StoreToken};
 use crate::oauth::{client, ProviderConfig, ProviderError};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
@@ -61,10 +62,10 @@ pub async fn complete(
     let sealed = token
         .seal(&state.keys, &state.app_id, &acting_user(ctx)?.id)
         .map_err(|err| AppError::Plain(format!("Could not save your token: {err}.")))?;
-    mattermost
-        .store_oauth2_user(&sealed)
+    metrics::mattermost(StoreToken, mattermost.store_oauth2_user(&sealed))
         .await
         .map_err(AppError::mattermost("Could not save your token"))?;
+    metrics::connection_made();
     log::info!(
         "user {} connected a {} account",
         crate::logline::escape(ctx.acting_user.as_ref().map_or("?", |u| u.id.as_str())),

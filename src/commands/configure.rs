@@ -9,6 +9,7 @@ use super::context::{as_acting_user, require_admin};
 use super::provider_form::{self, describe_problems, setting, Entered};
 use crate::error::AppError;
 use crate::markdown;
+use crate::metrics::{self, MattermostRequest};
 use crate::names::{paths, COMMAND, ICON};
 use crate::oauth::client_secret::{open_client_secret, seal_client_secret, unopened_secret};
 use crate::oauth::{discovery, ProviderConfig, ProviderKind, ProviderSettings};
@@ -106,10 +107,13 @@ pub async fn configure(
         )?,
         ..app.clone()
     };
-    as_acting_user(&state, ctx)?
-        .store_oauth2_app(&sealed)
-        .await
-        .map_err(AppError::mattermost("The configuration was not saved"))?;
+    let mattermost = as_acting_user(&state, ctx)?;
+    metrics::mattermost(
+        MattermostRequest::StoreApp,
+        mattermost.store_oauth2_app(&sealed),
+    )
+    .await
+    .map_err(AppError::mattermost("The configuration was not saved"))?;
     log::info!(
         "user {} configured the {kind} provider",
         crate::logline::escape(&admin.id)

@@ -9,6 +9,7 @@ use actix_web::web;
 use super::context::{as_acting_user, provider, stored_token};
 use crate::error::AppError;
 use crate::logline;
+use crate::metrics::{self, MattermostRequest, Removal};
 use crate::oauth::{client, ProviderConfig, ProviderError};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
@@ -32,8 +33,9 @@ pub async fn disconnect(
         Err(other) => return Err(other),
     };
     // `null` clears the stored token (as the Go example does).
-    as_acting_user(&state, ctx)?
-        .store_oauth2_user(&serde_json::Value::Null)
+    let mattermost = as_acting_user(&state, ctx)?;
+    let cleared = mattermost.store_oauth2_user(&serde_json::Value::Null);
+    metrics::mattermost(MattermostRequest::ClearToken, cleared)
         .await
         .map_err(AppError::mattermost("Could not remove your token"))?;
     let token = match stored {
@@ -54,6 +56,7 @@ pub async fn disconnect(
             ))
         }
     };
+    metrics::connection_removed(Removal::Disconnect);
     let text = match provider(&state, &ctx.oauth2) {
         Ok(config) => {
             // The token is already forgotten here: a revocation cut off by the call's

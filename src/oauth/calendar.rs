@@ -7,6 +7,7 @@ use url::Url;
 use super::error::ProviderError;
 use super::http::get_as_user;
 use crate::markdown::escape;
+use crate::metrics::{self, ProviderRequest};
 use mattermost_apps::secret::SecretString;
 
 /// The most calendars listed.
@@ -53,7 +54,8 @@ pub async fn list(
     let mut url = url.clone();
     url.query_pairs_mut()
         .append_pair("maxResults", &MAX_CALENDARS.to_string());
-    let body = get_as_user(http, url, access_token, "the calendar list").await?;
+    let body = get_as_user(http, url, access_token, "the calendar list");
+    let body = metrics::provider(ProviderRequest::Calendar, body).await?;
     let page: Page = serde_json::from_slice(&body)
         .map_err(|_| ProviderError::BadResponse("the calendar list is not JSON".into()))?;
     let more = page.items.len() > MAX_CALENDARS || page.next_page_token.is_some();

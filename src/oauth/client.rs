@@ -19,6 +19,7 @@ use super::error::ProviderError;
 use super::http::{client_post, get_as_user, read_capped, transport_error, CappedHttp};
 use super::token::StoredToken;
 use crate::markdown;
+use crate::metrics::{self, ProviderRequest};
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 
 /// A client with the authorize and token endpoints set (the type parameters are the
@@ -138,12 +139,17 @@ pub async fn exchange(
     code: &str,
     verifier: PkceCodeVerifier,
 ) -> Result<StoredToken, ProviderError> {
-    let response = client(config, Some(redirect))?
+    let client = client(config, Some(redirect))?;
+    let request = client
         .exchange_code(AuthorizationCode::new(code.to_owned()))
-        .set_pkce_verifier(verifier)
-        .request_async(&CappedHttp(http))
-        .await
-        .map_err(token_error)?;
+        .set_pkce_verifier(verifier);
+    let response = metrics::provider(ProviderRequest::TokenExchange, async {
+        request
+            .request_async(&CappedHttp(http))
+            .await
+            .map_err(token_error)
+    })
+    .await?;
     stored(&response, None)
 }
 
@@ -154,11 +160,15 @@ pub async fn refresh(
     token: &StoredToken,
 ) -> Result<StoredToken, ProviderError> {
     let refresh_token = RefreshToken::new(token.refresh_token.expose_secret().to_owned());
-    let response = client(config, None)?
-        .exchange_refresh_token(&refresh_token)
-        .request_async(&CappedHttp(http))
-        .await
-        .map_err(token_error)?;
+    let client = client(config, None)?;
+    let request = client.exchange_refresh_token(&refresh_token);
+    let response = metrics::provider(ProviderRequest::Refresh, async {
+        request
+            .request_async(&CappedHttp(http))
+            .await
+            .map_err(token_error)
+    })
+    .await?;
     stored(&response, Some(&token.refresh_token))
 }
 
@@ -171,6 +181,18 @@ pub async fn refresh(
 /// Sent by hand rather than with the oauth2 crate, which refuses any non-https revocation
 /// URL although `check_endpoint` accepts http for loopback providers (dev and tests).
 pub async fn revoke(
+    http: &reqwest::Client,
+    config: &ProviderConfig,
+    token: &StoredToken,
+) -> Result<bool, ProviderError> {
+    metrics::provider(
+        ProviderRequest::Revocation,
+        revoke_tokens(http, config, token),
+    )
+    .await
+}
+
+async fn revoke_tokens(
     http: &reqwest::Client,
     config: &ProviderConfig,
     token: &StoredToken,
@@ -222,7 +244,8 @@ pub async fn userinfo(
     url: &Url,
     access_token: &SecretString,
 ) -> Result<Identity, ProviderError> {
-    let body = get_as_user(http, url.clone(), access_token, "userinfo").await?;
+    let body = get_as_user(http, url.clone(), access_token, "userinfo");
+    let body = metrics::provider(ProviderRequest::Userinfo, body).await?;
     let doc: Value = serde_json::from_slice(&body)
         .map_err(|_| ProviderError::BadResponse("userinfo is not JSON".into()))?;
     Ok(Identity::from_userinfo(&doc))

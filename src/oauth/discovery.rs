@@ -12,6 +12,7 @@ use super::error::ProviderError;
 use super::http::{read_capped, MAX_ANSWER};
 use super::reach;
 use crate::markdown;
+use crate::metrics::{self, ProviderRequest};
 
 /// The largest document read: real ones are 1 to 5 KiB.
 pub const MAX_DOCUMENT: usize = MAX_ANSWER;
@@ -112,7 +113,7 @@ pub async fn discover(
     }
     let mut statuses = Vec::new();
     for url in document_urls(&parsed) {
-        match fetch(http, &url).await? {
+        match metrics::provider(ProviderRequest::Discovery, fetch(http, &url)).await? {
             Ok(doc) => {
                 let found = read(issuer, &url, doc)?;
                 reach::check(&parsed, &endpoints(&found))

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::config::ProviderConfig;
 use super::error::ProviderError;
 use super::http::{client_post, read_capped, transport_error};
+use crate::metrics::{self, ProviderRequest};
 
 /// What the token endpoint made of the made-up code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,14 @@ struct ErrorAnswer {
 /// Sends the made-up code to the token endpoint and judges the answer. `redirect` is the
 /// complete URL, as a real exchange sends it.
 pub async fn probe_token_endpoint(
+    http: &reqwest::Client,
+    config: &ProviderConfig,
+    redirect: &str,
+) -> Result<Verdict, ProviderError> {
+    metrics::provider(ProviderRequest::StatusProbe, probe(http, config, redirect)).await
+}
+
+async fn probe(
     http: &reqwest::Client,
     config: &ProviderConfig,
     redirect: &str,

@@ -19,6 +19,7 @@ use ring::digest;
 
 use super::error::ProviderError;
 use super::token::StoredToken;
+use crate::metrics::{self, RefreshResult};
 
 /// How long a successful refresh is handed to late callers holding the token it replaced.
 const REMEMBER: Duration = Duration::from_secs(30);
@@ -94,12 +95,18 @@ impl Refresher {
                 Some(Flight {
                     state: State::Running(running),
                     ..
-                }) => running.clone(),
+                }) => {
+                    metrics::refresh(RefreshResult::Joined);
+                    running.clone()
+                }
                 Some(Flight {
                     replaces: done,
                     state: State::Done { token, .. },
                     ..
-                }) if done.as_ref() == replaces.as_ref() => return Ok(token.clone()),
+                }) if done.as_ref() == replaces.as_ref() => {
+                    metrics::refresh(RefreshResult::Joined);
+                    return Ok(token.clone());
+                }
                 _ => {
                     let id = self.next_id.fetch_add(1, Ordering::Relaxed);
                     let task = tokio::spawn(finish(

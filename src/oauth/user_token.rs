@@ -12,6 +12,7 @@ use super::config::ProviderConfig;
 use super::error::ProviderError;
 use super::refresh::{RefreshError, Refresher};
 use super::token::StoredToken;
+use crate::metrics::{self, MattermostRequest, RefreshResult, Removal};
 use crate::seal::KeyRing;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::AppsClient;
@@ -197,6 +198,7 @@ async fn refresh_and_store(
             if current.access_token.expose_secret() != old.access_token.expose_secret() =>
         {
             if !current.needs_refresh(Utc::now()) {
+                metrics::refresh(RefreshResult::Adopted);
                 return Ok(current);
             }
             current
@@ -208,10 +210,12 @@ async fn refresh_and_store(
             let sealed = new
                 .seal(&sealing.keys, &sealing.app_id, &user_id)
                 .map_err(|err| RefreshError::Store(err.to_string()))?;
-            mattermost
-                .store_oauth2_user(&sealed)
-                .await
-                .map_err(|err| RefreshError::Store(err.to_string()))?;
+            let store = mattermost.store_oauth2_user(&sealed);
+            if let Err(err) = metrics::mattermost(MattermostRequest::StoreToken, store).await {
+                metrics::refresh(RefreshResult::StoreFailed);
+                return Err(RefreshError::Store(err.to_string()));
+            }
+            metrics::refresh(RefreshResult::Refreshed);
             log::info!(
                 "refreshed the token of user {}",
                 crate::logline::escape(&user_id)
@@ -219,6 +223,7 @@ async fn refresh_and_store(
             Ok(new)
         }
         Err(err) if err.is_invalid_grant() => {
+            metrics::refresh(RefreshResult::InvalidGrant);
             match clear_unless_replaced(&mattermost, &sealing, &user_id, &old).await {
                 Some(current) => Ok(current),
                 None => Err(RefreshError::Dead(format!(
@@ -227,7 +232,10 @@ async fn refresh_and_store(
             ))),
             }
         }
-        Err(err) => Err(RefreshError::Provider(err)),
+        Err(err) => {
+            metrics::refresh(RefreshResult::Failed);
+            Err(RefreshError::Provider(err))
+        }
     }
 }
 
@@ -244,11 +252,13 @@ async fn clear_unless_replaced(
             return Some(current);
         }
     }
-    if let Err(err) = mattermost.store_oauth2_user(&serde_json::Value::Null).await {
-        log::warn!(
+    let clear = mattermost.store_oauth2_user(&serde_json::Value::Null);
+    match metrics::mattermost(MattermostRequest::ClearToken, clear).await {
+        Ok(()) => metrics::connection_removed(Removal::TokenCleared),
+        Err(err) => log::warn!(
             "could not clear a dead token: {}",
             crate::logline::escape(&err.to_string())
-        );
+        ),
     }
     None
 }
@@ -256,11 +266,13 @@ async fn clear_unless_replaced(
 /// The token stored now for `user_id`, opened; `None` when none is stored, or it cannot be
 /// read or opened (the caller then goes on with the token it has).
 async fn stored(mattermost: &AppsClient, sealing: &Sealing, user_id: &str) -> Option<StoredToken> {
-    let value = mattermost
-        .get_oauth2_user::<serde_json::Value>()
-        .await
-        .ok()
-        .flatten()?;
+    let value = metrics::mattermost(
+        MattermostRequest::GetToken,
+        mattermost.get_oauth2_user::<serde_json::Value>(),
+    )
+    .await
+    .ok()
+    .flatten()?;
     StoredToken::open(&value, &sealing.keys, &sealing.app_id, user_id)
         .ok()
         .flatten()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the e2e tooling needs (Debian's Chromium, the pinned npm packages) and
-# checks that Chromium really starts. Idempotent; fast when everything is in place.
+# Installs what the e2e tooling needs (Debian's Chromium and Prometheus, the pinned npm
+# packages) and checks that Chromium really starts. Idempotent; fast when everything is in place.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -21,6 +21,17 @@ if [ ! -x "$CHROMIUM" ]; then
   apt-get update -qq
   apt-get install -y -qq -o Dpkg::Use-Pty=0 chromium >/dev/null
   [ -x "$CHROMIUM" ] || die "apt-get installed chromium but $CHROMIUM is missing"
+fi
+
+# Prometheus from Debian (2.42): the server tests/it/prometheus.rs scrapes the app with,
+# and promtool for scripts/check-monitoring. Its service is not started (no systemd here;
+# the tests start their own server on 127.0.0.1).
+if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+  echo "tests/e2e/setup.sh: installing prometheus with apt-get" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends prometheus >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends prometheus >/dev/null; }
+  command -v promtool >/dev/null || die "apt-get installed prometheus but promtool is missing"
 fi
 
 # npm packages, exactly as locked; skipped when node_modules matches the lockfile.

@@ -1,7 +1,8 @@
 //! The real binary at RUST_LOG=debug, through a whole flow and some failures: nothing
-//! secret ever reaches its stdout or stderr.
+//! secret ever reaches its stdout or stderr, in the text format or the JSON one, whose
+//! every line is one JSON object.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::support::app::{new_secret, TestApp};
 use crate::support::process::AppProcess;
@@ -11,8 +12,64 @@ use crate::support::world::{expect_error, expect_ok, World, COMMAND};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_the_log() {
+    let (log, _) = log_of_a_flow_without_secrets("text").await;
+    assert!(
+        log.contains("connected a custom account"),
+        "the flow was logged:\n{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_are_one_object_per_line_with_the_call_fields_and_no_secret() {
+    let (log, w) = log_of_a_flow_without_secrets("json").await;
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    for line in &lines {
+        for key in ["time", "level", "target", "message"] {
+            assert!(line[key].is_string(), "no {key}: {line}");
+        }
+    }
+    assert!(
+        lines.iter().any(|l| l["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("connected a custom account")),
+        "the flow was logged:\n{log}"
+    );
+    let call = |path: &str, outcome: &str| {
+        lines.iter().find(|l| {
+            l["target"] == "hello_oauth2_rs::call" && l["path"] == path && l["outcome"] == outcome
+        })
+    };
+    let info = call("/info", "ok").unwrap_or_else(|| panic!("no /info call line:\n{log}"));
+    assert_eq!(info["level"], "INFO", "{info}");
+    assert_eq!(info["user_id"], w.alice.id.as_str(), "{info}");
+    assert!(info["duration_ms"].is_u64(), "{info}");
+    let forged = call("/info", "bad_jwt").unwrap_or_else(|| panic!("no refused call:\n{log}"));
+    assert_eq!(forged["level"], "WARN", "{forged}");
+    assert_eq!(
+        forged["user_id"], "",
+        "no user for a forged token: {forged}"
+    );
+    assert!(
+        call("/info", "error").is_some(),
+        "the provider failure:\n{log}"
+    );
+    assert!(
+        call("/bindings", "ok").is_some(),
+        "bindings at debug:\n{log}"
+    );
+}
+
+/// Runs configure, failures and the whole flow against the real binary with
+/// `APP_LOG_FORMAT=format` at debug level, checks that no secret appears in its output,
+/// and returns the output and the world.
+async fn log_of_a_flow_without_secrets(format: &str) -> (String, World) {
     let secret = new_secret();
-    let app = AppProcess::spawn(None, &secret, "debug").await;
+    let app =
+        AppProcess::spawn_with_env(None, &secret, "debug", &[("APP_LOG_FORMAT", format)]).await;
     let root_url = app.listen_url.clone();
 
     let w = World::with_app(TestApp::external(&root_url, &secret)).await;
@@ -71,10 +128,6 @@ async fn no_secret_reaches_the_log() {
         log.contains("DEBUG"),
         "the log was captured at debug level:\n{log}"
     );
-    assert!(
-        log.contains("connected a custom account"),
-        "the flow was logged:\n{log}"
-    );
 
     let mut secrets = vec![
         ("APP_SECRET", secret.clone()),
@@ -109,6 +162,7 @@ async fn no_secret_reaches_the_log() {
             );
         }
     }
+    (log, w)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

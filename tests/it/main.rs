@@ -17,6 +17,7 @@ mod issuer;
 mod logs;
 mod outside_text;
 mod pooling;
+mod prometheus;
 mod providers;
 #[cfg(feature = "e2e")]
 mod real_provider;
@@ -24,6 +25,7 @@ mod refresh;
 mod replicas;
 mod sealed;
 mod security;
+mod shutdown;
 mod status;
 #[cfg(feature = "e2e")]
 mod webapp_validators;

@@ -26,7 +26,9 @@ use actix_web::body::BoxBody;
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
 use actix_web::web::{Bytes, BytesMut};
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse, Responder, ResponseError};
+use actix_web::{
+    web, FromRequest, HttpMessage, HttpRequest, HttpResponse, Responder, ResponseError,
+};
 use futures::StreamExt;
 
 use crate::call_request::CallRequest;
@@ -51,6 +53,14 @@ impl<C> Deref for Verified<C> {
     fn deref(&self) -> &Self::Target {
         &self.request
     }
+}
+
+/// Left in the request's extensions once the JWT is verified (before the body is read), for
+/// middleware that logs or counts calls by who made them.
+#[derive(Debug, Clone)]
+pub struct VerifiedCaller {
+    /// The token's `acting_user_id`.
+    pub acting_user_id: Option<String>,
 }
 
 /// Why a call was refused before reaching its handler.
@@ -134,6 +144,9 @@ where
             // Refuse before reading a byte of the body.
             Err(err) => return Box::pin(async move { Err(Rejection::Unauthorized(err)) }),
         };
+        req.extensions_mut().insert(VerifiedCaller {
+            acting_user_id: claims.acting_user_id.clone(),
+        });
         let declared = req
             .headers()
             .get(header::CONTENT_LENGTH)

@@ -44,3 +44,4 @@ pub use hello_oauth2_rs_test_support::{app, world};
 pub use mattermost_apps_testkit::{leaks, mattermost, provider, proxy, util};
 
 pub mod process;
+pub mod prometheus;

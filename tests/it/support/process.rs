@@ -35,6 +35,16 @@ impl AppProcess {
     /// Starts the binary on a free port with `APP_ROOT_URL = root_url` (which may be a proxy
     /// in front of it), the given secret and `RUST_LOG`, and waits until it listens.
     pub async fn spawn(root_url: Option<&str>, secret: &str, rust_log: &str) -> Self {
+        Self::spawn_with_env(root_url, secret, rust_log, &[]).await
+    }
+
+    /// [`AppProcess::spawn`] with more environment variables (set last, so they win).
+    pub async fn spawn_with_env(
+        root_url: Option<&str>,
+        secret: &str,
+        rust_log: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let port = free_port();
         let listen_url = format!("http://127.0.0.1:{port}");
         let mut command = Command::new(env!("CARGO_BIN_EXE_hello-oauth2-rs"));
@@ -48,7 +58,7 @@ impl AppProcess {
                 "/nonexistent/not-used-when-APP_SECRET-is-set",
             )
             .env("RUST_LOG", rust_log);
-        Self::start(command, port).await
+        Self::start(command, port, env).await
     }
 
     /// Starts the binary without `APP_SECRET` or `APP_TOKEN_KEY`, keeping its secret in
@@ -63,15 +73,17 @@ impl AppProcess {
                 secret_file.with_file_name("token-key"),
             )
             .env("RUST_LOG", "info");
-        Self::start(command, free_port()).await
+        Self::start(command, free_port(), &[]).await
     }
 
     /// Starts `command` listening on `port` and waits until it listens.
-    async fn start(mut command: Command, port: u16) -> Self {
+    async fn start(mut command: Command, port: u16, env: &[(&str, &str)]) -> Self {
         let listen_url = format!("http://127.0.0.1:{port}");
-        let mut child = command
+        command
             .env("APP_LISTEN", format!("127.0.0.1:{port}"))
-            .env("APP_HTTP_TIMEOUT", "2")
+            .env("APP_HTTP_TIMEOUT", "2");
+        command.envs(env.iter().copied());
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -100,6 +112,36 @@ impl AppProcess {
             output,
             readers,
         }
+    }
+
+    /// Everything it printed so far.
+    pub fn output(&self) -> String {
+        self.output.lock().expect("log").clone()
+    }
+
+    /// Sends SIGTERM (what Kubernetes sends to stop a pod), as `kill -TERM` would.
+    pub fn terminate(&self) {
+        let pid = self.child.id().expect("the app is still running");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -TERM {pid} failed");
+    }
+
+    /// Waits for the process to exit by itself; returns its status and everything it
+    /// printed.
+    pub async fn exited(mut self) -> (std::process::ExitStatus, String) {
+        let status = within("the app to exit", self.child.wait())
+            .await
+            .expect("exit status");
+        for reader in self.readers.drain(..) {
+            within("the log readers", reader)
+                .await
+                .expect("reader task");
+        }
+        let log = self.output.lock().expect("log").clone();
+        (status, log)
     }
 
     /// Stops the process and returns everything it printed.
