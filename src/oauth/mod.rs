@@ -6,7 +6,9 @@
 //!   revocation, userinfo) and its errors;
 //! - [`user_token`]: the acting user's token for a provider call: refreshed when due or
 //!   rejected, stored back, cleared when dead; what any command calls;
-//! - [`refresh`]: one refresh per user at a time, across concurrent calls;
+//! - [`refresh`]: the refresh: under the lock, stored only over what it replaced, never
+//!   dropped until stored, never stored after `disconnect` or `complete`;
+//! - [`lock`]: the refresh lock per site and user (in-process, or Redis across replicas);
 //! - [`token`]: the stored token's JSON shape (golang.org/x/oauth2's `Token`);
 //! - [`pkce`]: the PKCE verifier, derived from the OAuth2 state;
 //! - [`discovery`]: the endpoints found from an issuer (`configure --issuer`);
@@ -17,6 +19,7 @@ pub mod calendar;
 pub mod client;
 pub mod config;
 pub mod discovery;
+pub mod lock;
 pub mod pkce;
 pub mod probe;
 pub mod refresh;
@@ -28,4 +31,4 @@ pub use config::{ProviderConfig, ProviderKind, ProviderSettings};
 pub use pkce::PkceKey;
 pub use refresh::Refresher;
 pub use token::StoredToken;
-pub use user_token::UserToken;
+pub use user_token::{AsUser, Provider, UserToken};
