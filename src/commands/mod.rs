@@ -176,7 +176,8 @@ async fn store_over_refreshes<T: serde::Serialize>(
 }
 
 /// The acting user's token, for calling the provider as them (and refreshing it). The
-/// call started `started`; a refresh waits for the lock until its deadline.
+/// call started `started`; a refresh waits for the lock, and retries a failed store, for
+/// half the call's deadline at most, leaving the rest for the request it was needed for.
 fn user_token<'a>(
     state: &'a AppState,
     ctx: &Context,
@@ -191,6 +192,6 @@ fn user_token<'a>(
         &state.refresher,
         provider,
         as_user(state, ctx)?,
-        started + state.call_deadline,
+        started + state.call_deadline / 2,
     ))
 }

@@ -42,5 +42,6 @@ pub mod mattermost;
 pub mod process;
 pub mod provider;
 pub mod proxy;
+pub mod redis;
 pub mod util;
 pub mod world;

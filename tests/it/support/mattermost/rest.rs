@@ -178,6 +178,13 @@ fn route(st: &mut State, method: &str, path: &str, caller: &Caller, body: &[u8])
         let fault = st.rest_faults.remove(i);
         return Answer::error(fault.status, fault.body);
     }
+    if st
+        .rest_down
+        .iter()
+        .any(|(m, p)| p == path && m.as_deref().is_none_or(|m| m == method))
+    {
+        return Answer::error(500, "injected outage: the store is down");
+    }
     if method != "GET" && method != "DELETE" && body.len() > MAX_BODY {
         return Answer::error(500, "size limit of 8Kb exceeded");
     }
@@ -383,6 +390,17 @@ impl Mattermost {
                 user.id.clone(),
                 serde_json::to_vec(value).expect("a Value serialises"),
             );
+        }
+    }
+
+    /// Makes every Apps REST request matching `method` (None: any) and `path` answer 500
+    /// while `down` (a Mattermost store outage), until called again with `false`.
+    pub fn set_rest_down(&self, method: Option<&str>, path: &str, down: bool) {
+        let key = (method.map(str::to_owned), path.to_owned());
+        let mut st = self.inner.lock();
+        st.rest_down.retain(|k| *k != key);
+        if down {
+            st.rest_down.push(key);
         }
     }
 
