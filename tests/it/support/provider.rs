@@ -89,6 +89,12 @@ pub struct Counts {
     pub reuses: usize,
 }
 
+/// The provider's side of a [`Held`]: tell the test the request came, wait for release.
+type Hold = (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::sync::oneshot::Receiver<()>,
+);
+
 /// A request held at the provider by [`Provider::hold_next`] until released.
 pub struct Held {
     seen: tokio::sync::oneshot::Receiver<()>,
@@ -182,13 +188,7 @@ struct PState {
     access: HashMap<String, AccessGrant>,
     refresh: HashMap<String, RefreshGrant>,
     faults: HashMap<Endpoint, VecDeque<Fault>>,
-    holds: HashMap<
-        Endpoint,
-        VecDeque<(
-            tokio::sync::oneshot::Sender<()>,
-            tokio::sync::oneshot::Receiver<()>,
-        )>,
-    >,
+    holds: HashMap<Endpoint, VecDeque<Hold>>,
     /// A spent refresh token presented again revokes its whole grant (Auth0, Okta).
     reuse_detection: bool,
     /// Characters added to every access token issued from now on.
