@@ -17,6 +17,7 @@ mod pooling;
 mod providers;
 mod real_provider;
 mod refresh;
+mod replica_refresh;
 mod replicas;
 mod security;
 mod status;
