@@ -8,34 +8,38 @@ use serde_json::{json, Value};
 
 use crate::support::app::{new_secret, TestApp};
 use crate::support::mattermost::User;
+use crate::support::process::AppProcess;
 use crate::support::proxy::RoundRobin;
 use crate::support::redis::Redis;
 use crate::support::util::within;
 use crate::support::world::{World, COMMAND};
-use mattermost_apps::secret::SecretString;
 
 const USERS: usize = 6;
 const CALLS_PER_USER: usize = 3;
 
-/// Two instances of the app, installed as one, behind a balancer; `USERS` users connected.
+/// Two processes of the app (the real binary), installed as one behind a balancer;
+/// `USERS` users connected.
 struct Replicas {
     w: World,
-    _b: TestApp,
-    _balancer: RoundRobin,
+    processes: Vec<AppProcess>,
+    balancer: RoundRobin,
     users: Vec<User>,
 }
 
 async fn replicas(redis_url: Option<&str>) -> Replicas {
-    let secret = new_secret();
-    let adjust = |s: &mut hello_oauth2_rs::settings::Settings| {
-        s.redis_url = redis_url.map(SecretString::from);
-    };
-    let a = TestApp::spawn_with(&secret, adjust).await;
-    let b = TestApp::spawn_with(&secret, adjust).await;
-    let w = World::with_app(a).await;
     let balancer = RoundRobin::start();
-    balancer.set_backends(vec![w.app.root_url.clone(), b.root_url.clone()]);
-    w.mm.route_app_to(&balancer.url);
+    let secret = new_secret();
+    let env: Vec<(&str, &str)> = redis_url
+        .map(|url| ("APP_REDIS_URL", url))
+        .into_iter()
+        .collect();
+    let mut processes = Vec::new();
+    for _ in 0..2 {
+        processes
+            .push(AppProcess::spawn_with_env(Some(&balancer.url), &secret, "info", &env).await);
+    }
+    balancer.set_backends(processes.iter().map(|p| p.listen_url.clone()).collect());
+    let w = World::with_app(TestApp::external(&balancer.url, &secret)).await;
     w.configure_custom_provider().await;
     w.provider.set_rotation(true);
     w.provider.set_reuse_detection(true);
@@ -47,8 +51,8 @@ async fn replicas(redis_url: Option<&str>) -> Replicas {
     }
     Replicas {
         w,
-        _b: b,
-        _balancer: balancer,
+        processes,
+        balancer: balancer,
         users,
     }
 }
@@ -127,16 +131,21 @@ async fn measure(r: &Replicas, rounds: usize) -> (usize, usize, usize, usize, us
     figures
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_with_the_shared_lock_lose_no_grant() {
     let redis = Redis::start().await;
     let r = replicas(Some(&redis.url)).await;
     let (_, failed, refreshes, reuses, lost) = measure(&r, 3).await;
     assert_eq!((failed, reuses, lost), (0, 0, 0));
     assert_eq!(refreshes, 3 * USERS, "one refresh per user per expiry");
+    let served = r.balancer.served();
+    for backend in 0..2 {
+        let info = served.iter().filter(|(p, b)| p == "/info" && *b == backend);
+        assert!(info.count() > 10, "replica {backend} served few info calls");
+    }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_lock_service_down_calls_fail_clearly_and_no_grant_is_lost() {
     let mut redis = Redis::start().await;
     let r = replicas(Some(&redis.url)).await;
@@ -171,6 +180,12 @@ async fn with_the_lock_service_down_calls_fail_clearly_and_no_grant_is_lost() {
         .iter()
         .map(|u| r.w.mm.stored_token(u).expect("stored"))
         .collect();
+    let mut logs = String::new();
+    for process in r.processes {
+        logs.push_str(&process.stop().await);
+    }
+    assert!(logs.contains("not refreshing the token of user"), "{logs}");
+    assert!(!logs.contains("redis://"), "{logs}");
     let unchanged = before
         .iter()
         .zip(&after)
