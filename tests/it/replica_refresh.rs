@@ -52,7 +52,7 @@ async fn replicas(redis_url: Option<&str>) -> Replicas {
     Replicas {
         w,
         processes,
-        balancer: balancer,
+        balancer,
         users,
     }
 }
