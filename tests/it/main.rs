@@ -5,6 +5,7 @@ mod support;
 mod calendar;
 mod commands;
 mod configure;
+mod configure_deadline;
 mod deploy;
 mod emulator;
 mod examples;

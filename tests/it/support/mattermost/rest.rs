@@ -87,14 +87,23 @@ pub(crate) async fn handle(
             }
         };
         let answer = route(&mut st, &method, &path, &caller, &body);
+        let late = st
+            .rest_late
+            .iter()
+            .position(|(m, p, _)| *m == method && *p == path)
+            .map(|i| st.rest_late.remove(i).2);
         st.records.rest.push(RestRecord {
             method,
             path,
             user_id: caller.user.map(|u| u.id),
             status: answer.status,
         });
-        answer
+        (answer, late)
     };
+    let (answer, late) = answer;
+    if let Some(late) = late {
+        tokio::time::sleep(late).await;
+    }
     HttpResponse::build(
         actix_web::http::StatusCode::from_u16(answer.status).expect("a valid status"),
     )
@@ -391,6 +400,15 @@ impl Mattermost {
                 serde_json::to_vec(value).expect("a Value serialises"),
             );
         }
+    }
+
+    /// Carries out the next Apps REST request matching `method` and `path` at once, and
+    /// sends its answer `late` (a store that happened, answered too late).
+    pub fn answer_rest_late_once(&self, method: &str, path: &str, late: std::time::Duration) {
+        self.inner
+            .lock()
+            .rest_late
+            .push((method.to_owned(), path.to_owned(), late));
     }
 
     /// Makes every Apps REST request matching `method` (None: any) and `path` answer 500
