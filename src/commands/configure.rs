@@ -254,9 +254,10 @@ pub async fn configure(
     let (app, kind) = read_submission(&state.http, &call, state.call_deadline / 2).await?;
     // The store gets what is left before the deadline. Once it is sent it may have happened
     // even without an answer: then the admin is told to check, never to simply try again.
+    let margin = STORE_MARGIN.min(state.call_deadline / 10);
     let budget = state
         .call_deadline
-        .saturating_sub(started.elapsed() + STORE_MARGIN);
+        .saturating_sub(started.elapsed() + margin);
     let mattermost = as_acting_user(&state, ctx)?;
     match tokio::time::timeout(budget, mattermost.store_oauth2_app(&app)).await {
         Ok(Ok(())) => {}
@@ -282,7 +283,8 @@ pub async fn configure(
     ))
 }
 
-/// How long before the call's deadline the store gives up, so the admin reads what to do.
+/// How long before the call's deadline the store gives up, so the admin reads what to do
+/// (at most a tenth of the deadline).
 const STORE_MARGIN: Duration = Duration::from_secs(2);
 
 /// A store that was sent but not confirmed.

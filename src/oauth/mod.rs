@@ -8,6 +8,7 @@
 //!   rejected, stored back, cleared when dead; what any command calls;
 //! - [`refresh`]: the refresh: under the lock, stored only over what it replaced, never
 //!   dropped until stored, never stored after `disconnect` or `complete`;
+//! - [`unstored`]: tokens issued but not stored yet (kept, handed over, stored later);
 //! - [`lock`]: the refresh lock per site and user (in-process, or Redis across replicas);
 //! - [`token`]: the stored token's JSON shape (golang.org/x/oauth2's `Token`);
 //! - [`pkce`]: the PKCE verifier, derived from the OAuth2 state;
@@ -24,6 +25,7 @@ pub mod pkce;
 pub mod probe;
 pub mod refresh;
 pub mod token;
+pub mod unstored;
 pub mod user_token;
 
 pub use client::{Identity, ProviderError};

@@ -12,24 +12,22 @@
 //!    nothing and revoke what was obtained. Read again and store only over the token that
 //!    was replaced; if another token is stored now, use that one instead.
 //! 4. A store that fails is retried within the call's deadline, holding the lock; after
-//!    that the token is kept here ([`Pending`], handed only to a caller holding the token
+//!    that the token is kept ([`super::unstored`], handed only to a caller holding the token
 //!    it replaces) and stored in the background, retaking the lock for each attempt.
 //!
 //! Each refresh runs as its own task: a call that stops waiting does not stop it.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use ring::digest;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::client::ProviderError;
 use super::lock::{Guard, LockError, Locks, UserKey};
 use super::token::StoredToken;
+use super::unstored::Unstored;
 use super::user_token::{clear_unless_replaced, same, AsUser, Provider};
 use mattermost_apps::client::ClientError;
 use mattermost_apps::secret::ExposeSecret;
@@ -41,9 +39,6 @@ const FIRST_RETRY: Duration = Duration::from_secs(1);
 
 /// How long a background store waits for the lock, each attempt.
 const BACKGROUND_LOCK_WAIT: Duration = Duration::from_secs(10);
-
-/// How long a token that could not be stored is remembered, to tell its user why.
-const REMEMBER_LOST: Duration = Duration::from_secs(600);
 
 /// Why a refresh did not produce a usable token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -71,15 +66,6 @@ pub enum RefreshError {
 
 type Outcome = Result<StoredToken, RefreshError>;
 
-/// A token the provider issued that is not stored in Mattermost yet (or never will be).
-struct Pending {
-    /// SHA-256 of the access token it replaces.
-    replaces: digest::Digest,
-    token: StoredToken,
-    /// Set when storing was given up: the text tells the user why.
-    lost: Option<(String, Instant)>,
-}
-
 /// Refreshes, their lock, and the tokens not stored yet. One per process.
 pub struct Refresher {
     inner: Arc<Inner>,
@@ -87,13 +73,7 @@ pub struct Refresher {
 
 struct Inner {
     locks: Locks,
-    pending: Mutex<HashMap<UserKey, Pending>>,
-    /// Notified when a pending token is settled (stored, superseded or lost).
-    settled: Notify,
-    /// Notified by [`Refresher::drain`]: background stores try again at once.
-    hurry: Notify,
-    /// Set by [`Refresher::drain`]: background stores stop waiting between attempts.
-    draining: AtomicBool,
+    unstored: Unstored,
     /// Refreshes refused because the lock service was down.
     lock_unavailable: AtomicU64,
 }
@@ -104,10 +84,7 @@ impl Refresher {
         Self {
             inner: Arc::new(Inner {
                 locks,
-                pending: Mutex::new(HashMap::new()),
-                settled: Notify::new(),
-                hurry: Notify::new(),
-                draining: AtomicBool::new(false),
+                unstored: Unstored::default(),
                 lock_unavailable: AtomicU64::new(0),
             }),
         }
@@ -138,7 +115,7 @@ impl Refresher {
                 key.user_id
             );
         }
-        lock(&self.inner.pending).remove(key);
+        self.inner.unstored.forget(key);
         match self.inner.locks.acquire(key, until).await {
             Ok(guard) => Some(guard),
             Err(err) => {
@@ -160,10 +137,7 @@ impl Refresher {
 
     /// Tokens issued but not stored yet.
     pub fn unstored(&self) -> usize {
-        lock(&self.inner.pending)
-            .values()
-            .filter(|p| p.lost.is_none())
-            .count()
+        self.inner.unstored.count()
     }
 
     /// Refreshes refused so far because the lock service was down.
@@ -171,43 +145,10 @@ impl Refresher {
         self.inner.lock_unavailable.load(Ordering::Relaxed)
     }
 
-    /// On shutdown: retries unstored tokens now and waits for them for at most `within`;
-    /// logs the users whose token is still unstored then.
+    /// On shutdown: stores the tokens not stored yet, waiting at most `within`.
     pub async fn drain(&self, within: Duration) {
-        self.inner.draining.store(true, Ordering::SeqCst);
-        self.inner.hurry.notify_waiters();
-        let until = Instant::now() + within;
-        loop {
-            let settled = self.inner.settled.notified();
-            if self.unstored() == 0 {
-                return;
-            }
-            if tokio::time::timeout_at(until, settled).await.is_err() {
-                let pending = lock(&self.inner.pending);
-                for (key, _) in pending.iter().filter(|(_, p)| p.lost.is_none()) {
-                    log::error!(
-                        "exiting with the renewed token of user {} not stored in Mattermost; they must connect again",
-                        key.user_id
-                    );
-                }
-                return;
-            }
-        }
+        self.inner.unstored.drain(within).await;
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    match mutex.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    }
-}
-
-fn digest_of(token: &StoredToken) -> digest::Digest {
-    digest::digest(
-        &digest::SHA256,
-        token.access_token.expose_secret().as_bytes(),
-    )
 }
 
 /// What one store attempt found.
@@ -236,7 +177,7 @@ impl Inner {
         old: StoredToken,
         until: Instant,
     ) -> Outcome {
-        if let Some(outcome) = self.pending_for(&user.key, &old) {
+        if let Some(outcome) = self.unstored.for_caller(&user.key, &old) {
             return outcome;
         }
         let locked = match self.locks.generation(&user.key).await {
@@ -264,14 +205,7 @@ impl Inner {
         match step {
             Step::Done(outcome) => outcome,
             Step::Unstored(new) => {
-                lock(&self.pending).insert(
-                    user.key.clone(),
-                    Pending {
-                        replaces: digest_of(&old),
-                        token: new.clone(),
-                        lost: None,
-                    },
-                );
+                self.unstored.keep(&user.key, &old, &new);
                 tokio::spawn(self.clone().store_later(
                     provider,
                     user,
@@ -284,23 +218,6 @@ impl Inner {
         }
     }
 
-    /// A token issued to replace `old` and not stored yet, or why it was lost.
-    fn pending_for(&self, key: &UserKey, old: &StoredToken) -> Option<Outcome> {
-        let mut pending = lock(&self.pending);
-        let entry = pending.get(key)?;
-        if entry.replaces.as_ref() != digest_of(old).as_ref() {
-            return None;
-        }
-        match &entry.lost {
-            None => Some(Ok(entry.token.clone())),
-            Some((_, since)) if since.elapsed() > REMEMBER_LOST => {
-                pending.remove(key);
-                None
-            }
-            Some((why, _)) => Some(Err(RefreshError::Dead(why.clone()))),
-        }
-    }
-
     async fn under_lock(
         &self,
         provider: &Provider,
@@ -309,7 +226,7 @@ impl Inner {
         generation: u64,
         until: Instant,
     ) -> Step {
-        if let Some(outcome) = self.pending_for(&user.key, held) {
+        if let Some(outcome) = self.unstored.for_caller(&user.key, held) {
             return Step::Done(outcome);
         }
         let old = match user.read().await {
@@ -346,7 +263,9 @@ impl Inner {
                 Attempt::Superseded(current) => {
                     return Step::Done(current.ok_or(RefreshError::Superseded))
                 }
-                Attempt::Never(why) => return Step::Done(Err(self.lose(user, &old, &why))),
+                Attempt::Never(why) => {
+                    return Step::Done(Err(self.unstored.lose(&user.key, &old, &why)))
+                }
                 Attempt::Retry(_) if Instant::now() + wait < until => {
                     tokio::time::sleep(wait).await;
                     wait *= 2;
@@ -412,13 +331,7 @@ impl Inner {
         let mut wait = FIRST_RETRY;
         let mut why = String::new();
         for _ in 0..STORE_ATTEMPTS {
-            let hurry = self.hurry.notified();
-            if !self.draining.load(Ordering::SeqCst) {
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = hurry => {}
-                }
-            }
+            self.unstored.pause(wait).await;
             wait *= 2;
             let until = Instant::now() + BACKGROUND_LOCK_WAIT;
             let guard = match self.locks.acquire(&user.key, until).await {
@@ -435,46 +348,12 @@ impl Inner {
             match attempt {
                 Attempt::Stored => {
                     log::info!("stored the renewed token of user {}", user.key.user_id);
-                    return self.settle(&user.key, &new);
+                    return self.unstored.settle(&user.key, &new);
                 }
-                Attempt::Superseded(_) => return self.settle(&user.key, &new),
+                Attempt::Superseded(_) => return self.unstored.settle(&user.key, &new),
                 Attempt::Never(reason) | Attempt::Retry(reason) => why = reason,
             }
         }
-        self.lose(&user, &replaced, &why);
-        self.settle(&user.key, &new);
-    }
-
-    /// Logs a token that cannot be stored; the error its user reads.
-    fn lose(&self, user: &AsUser, replaced: &StoredToken, why: &str) -> RefreshError {
-        log::error!(
-            "the renewed token of user {} could not be stored in Mattermost ({why}); they must connect again",
-            user.key.user_id
-        );
-        let text = format!(
-            "Your connection was renewed, but Mattermost could not save the new token ({why})."
-        );
-        lock(&self.pending).insert(
-            user.key.clone(),
-            Pending {
-                replaces: digest_of(replaced),
-                token: replaced.clone(),
-                lost: Some((text.clone(), Instant::now())),
-            },
-        );
-        RefreshError::Dead(text)
-    }
-
-    /// Ends the background store of `new`: forgotten unless it was lost.
-    fn settle(&self, key: &UserKey, new: &StoredToken) {
-        let mut pending = lock(&self.pending);
-        if pending
-            .get(key)
-            .is_some_and(|p| p.lost.is_none() && same(&p.token, new))
-        {
-            pending.remove(key);
-        }
-        drop(pending);
-        self.settled.notify_waiters();
+        self.unstored.lose(&user.key, &replaced, &why);
     }
 }
