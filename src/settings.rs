@@ -230,6 +230,19 @@ mod tests {
     }
 
     #[test]
+    fn the_redis_url_is_kept_out_of_debug() {
+        let url = "redis://:hunter2-password@redis.example:6379/";
+        let (settings, _) =
+            Settings::from_cli(cli(&["--redis-url", url]), Some("x".repeat(40))).expect("valid");
+        let given = settings.redis_url.as_ref().expect("set");
+        assert_eq!(given.expose_secret(), url);
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        let (none, _) =
+            Settings::from_cli(cli(&["--redis-url", ""]), Some("x".repeat(40))).expect("valid");
+        assert!(none.redis_url.is_none(), "empty means unset");
+    }
+
+    #[test]
     fn the_secret_is_not_a_flag() {
         let long = "x".repeat(40);
         let err = Cli::try_parse_from(["x", "--secret", &long]).expect_err("no such flag");

@@ -192,3 +192,50 @@ async fn with_the_lock_service_down_calls_fail_clearly_and_no_grant_is_lost() {
         .all(|(b, a)| b["refresh_token"] == a["refresh_token"]);
     assert!(unchanged, "the stored grants are untouched");
 }
+
+#[tokio::test]
+async fn the_redis_lock_has_one_holder_is_released_only_by_it_and_ends_with_its_ttl() {
+    use std::time::Duration;
+
+    use hello_oauth2_rs::oauth::lock::{Guard, LockError, Locks, UserKey};
+    use tokio::time::Instant;
+
+    let redis = Redis::start().await;
+    let ttl = Duration::from_millis(500);
+    let a = Locks::redis(&redis.url, ttl).expect("a Redis URL");
+    let b = Locks::redis(&redis.url, ttl).expect("a Redis URL");
+    let key = UserKey {
+        site: "http://mm.example".into(),
+        user_id: "alice".into(),
+    };
+    let soon = || Instant::now() + Duration::from_millis(100);
+    let crashed = a.acquire(&key, soon()).await.expect("free");
+    assert_eq!(b.acquire(&key, soon()).await.err(), Some(LockError::Busy));
+    // Its holder crashed (never released): the lock ends with its TTL.
+    let Guard::Redis { key: name, .. } = crashed else {
+        panic!("a Redis lock")
+    };
+    let held = within(
+        "the TTL to end the crashed holder's lock",
+        b.acquire(&key, Instant::now() + Duration::from_secs(10)),
+    )
+    .await
+    .expect("taken after the TTL");
+    // The crashed holder's late release does not free the new holder's lock.
+    let stale = Guard::Redis {
+        key: name,
+        value: "the crashed holder's value".into(),
+    };
+    a.release(stale).await;
+    assert_eq!(a.acquire(&key, soon()).await.err(), Some(LockError::Busy));
+    b.release(held).await;
+    let again = a
+        .acquire(&key, soon())
+        .await
+        .expect("released by its holder");
+    a.release(again).await;
+    // Generations are shared.
+    assert_eq!(b.generation(&key).await, Ok(0));
+    a.bump(&key).await.expect("bump");
+    assert_eq!(b.generation(&key).await, Ok(1));
+}
