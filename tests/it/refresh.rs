@@ -206,7 +206,7 @@ async fn world_with_deadline(seconds: u64, timeout: Option<u64>) -> World {
 #[tokio::test]
 async fn disconnect_wins_over_a_slow_refresh_and_the_refreshed_token_is_revoked() {
     // The held refresh outlives the call (its request waits up to 30 s).
-    let w = world_with_deadline(4, Some(30)).await;
+    let w = world_with_deadline(6, Some(30)).await;
     w.provider.set_rotation(true);
     let old = connected_with_an_expiring_token(&w).await;
     let mut held = w.provider.hold_next(Endpoint::Token);
@@ -296,7 +296,7 @@ async fn a_store_that_fails_once_is_retried_and_the_grant_kept() {
 
 #[tokio::test]
 async fn a_token_mattermost_cannot_store_for_a_while_is_kept_and_stored_later() {
-    let w = world_with_deadline(4, None).await;
+    let w = world_with_deadline(6, None).await;
     w.provider.set_rotation(true);
     w.provider.set_reuse_detection(true);
     let old = connected_with_an_expiring_token(&w).await;
