@@ -165,8 +165,12 @@ enum Attempt {
 /// Where the refresh under the lock ended.
 enum Step {
     Done(Outcome),
-    /// A new token that could not be stored within the call's deadline.
-    Unstored(StoredToken),
+    /// A new token that could not be stored within the call's deadline, and the stored
+    /// token it replaces.
+    Unstored {
+        replaced: StoredToken,
+        new: StoredToken,
+    },
 }
 
 impl Inner {
@@ -204,12 +208,12 @@ impl Inner {
         self.locks.release(guard).await;
         match step {
             Step::Done(outcome) => outcome,
-            Step::Unstored(new) => {
-                self.unstored.keep(&user.key, &old, &new);
+            Step::Unstored { replaced, new } => {
+                self.unstored.keep(&user.key, &replaced, &new);
                 tokio::spawn(self.clone().store_later(
                     provider,
                     user,
-                    old,
+                    replaced,
                     new.clone(),
                     generation,
                 ));
@@ -242,6 +246,10 @@ impl Inner {
             }
             Ok(Some(current)) => current,
         };
+        // Read with the caller's own session: a token kept to replace it is theirs.
+        if let Some(outcome) = self.unstored.for_caller(&user.key, &old) {
+            return Step::Done(outcome);
+        }
         if old.refresh_token.expose_secret().is_empty() {
             return Step::Done(Err(provider.no_refresh_token()));
         }
@@ -275,7 +283,7 @@ impl Inner {
                         "the renewed token of user {} is not stored yet ({why}); retrying in the background",
                         user.key.user_id
                     );
-                    return Step::Unstored(new);
+                    return Step::Unstored { replaced: old, new };
                 }
             }
         }
@@ -351,7 +359,11 @@ impl Inner {
                     return self.unstored.settle(&user.key, &new);
                 }
                 Attempt::Superseded(_) => return self.unstored.settle(&user.key, &new),
-                Attempt::Never(reason) | Attempt::Retry(reason) => why = reason,
+                Attempt::Retry(reason) => why = reason,
+                Attempt::Never(reason) => {
+                    why = reason;
+                    break;
+                }
             }
         }
         self.unstored.lose(&user.key, &replaced, &why);
