@@ -11,9 +11,9 @@ use ring::rand::{SecureRandom, SystemRandom};
 /// Go's zero `time.Time`, which the Go driver writes for "no expiry".
 pub const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
-/// A token is refreshed when it expires within this margin (as Mattermost's GitLab plugin
-/// does), plus up to [`REFRESH_JITTER`]: calls rarely meet an expired token, and the
-/// calls of one user near the margin do not all decide to refresh at once.
+/// A token is refreshed when it expires within this margin, plus up to [`REFRESH_JITTER`]:
+/// calls rarely meet an expired token (or one that expires on its way to the provider), and
+/// replicas near the margin do not all decide to refresh at the same moment.
 pub const REFRESH_MARGIN: Duration = Duration::minutes(5);
 
 /// The most added to [`REFRESH_MARGIN`], drawn anew for each check.
