@@ -354,3 +354,28 @@ async fn a_token_over_the_plugins_size_cap_is_reported_and_not_refreshed_again()
         "the spent token is not replayed"
     );
 }
+
+#[tokio::test]
+async fn connecting_again_wins_over_a_slow_refresh_of_the_old_token() {
+    let w = world_with_deadline(6, Some(30)).await;
+    w.provider.set_rotation(true);
+    let old = connected_with_an_expiring_token(&w).await;
+    let mut held = w.provider.hold_next(Endpoint::Token);
+    let info = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
+    assert!(info.contains("The provider is slow"), "{info}");
+    held.seen().await;
+    let newer = w.connect(&w.alice).await;
+    held.release();
+    // The refresh's token is revoked, and the newer connection stays stored.
+    let known = [field(&old, "access_token"), field(&old, "refresh_token")];
+    within("the refreshed token to be revoked", async {
+        while !w.provider.revocations().iter().any(|t| !known.contains(t)) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(w.mm.stored_token(&w.alice), Some(newer.clone()));
+    assert!(w
+        .provider
+        .refresh_token_active(&field(&newer, "refresh_token")));
+}
