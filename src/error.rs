@@ -154,7 +154,7 @@ mod tests {
             refused.to_string(),
             "Could not save your token: Mattermost answered 400:\u{200B} \\[\u{200B}Sign in again\\]\\(https:\u{200B}//phish\\.example\\)&#9252;\\#\u{200B} Notice"
         );
-        let store = AppError::Refresh(RefreshError::Store("[a](https://b)".into())).to_string();
+        let store = AppError::Refresh(RefreshError::Read("[a](https://b)".into())).to_string();
         assert!(!store.contains("]("), "{store}");
     }
 }

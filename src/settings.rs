@@ -13,6 +13,7 @@ use url::Url;
 use crate::logging::LogFormat;
 use crate::seal::KeyRing;
 use crate::secret::AppSecret;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
 
 /// Flags and environment variables, as typed by the operator.
 #[derive(Debug, Parser)]
@@ -60,6 +61,16 @@ pub struct Cli {
     /// Log format: `text` for people, `json` for one JSON object per line.
     #[arg(long, env = "APP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Redis server for the refresh lock shared by replicas (`redis://host:6379/`);
+    /// required when more than one instance runs. Without it, the lock is in-process.
+    #[arg(long, env = "APP_REDIS_URL", value_parser = secret_arg)]
+    pub redis_url: Option<SecretString>,
+}
+
+/// A flag whose value may hold a password: kept out of `Debug`.
+fn secret_arg(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
 }
 
 /// Where the app secret came from; `main` tells the operator.
@@ -96,6 +107,8 @@ pub struct Settings {
     /// The most a call may take, all its outbound requests together: below the plugin's
     /// 30 s wait for an app's answer, so the user reads the app's error, not the plugin's.
     pub call_deadline: Duration,
+    /// The Redis server of the refresh lock; `None`: in-process (one instance).
+    pub redis_url: Option<SecretString>,
 }
 
 /// The default [`Settings::call_deadline`].
@@ -115,6 +128,7 @@ impl Settings {
             http_timeout: Duration::from_secs(10),
             metrics_listen: None,
             call_deadline: CALL_DEADLINE,
+            redis_url: None,
         }
     }
 
@@ -156,6 +170,7 @@ impl Settings {
                 http_timeout: Duration::from_secs(cli.http_timeout),
                 metrics_listen: cli.metrics_listen,
                 call_deadline: CALL_DEADLINE,
+                redis_url: cli.redis_url.filter(|url| !url.expose_secret().is_empty()),
             },
             source,
         ))
@@ -303,6 +318,19 @@ mod tests {
         assert!(second.token_keys.open(&sealed, b"place").is_ok());
         fs::remove_file(&path).expect("cleanup");
         fs::remove_file(&keys).expect("cleanup");
+    }
+
+    #[test]
+    fn the_redis_url_is_kept_out_of_debug() {
+        let url = "redis://:hunter2-password@redis.example:6379/";
+        let (settings, _) =
+            Settings::from_cli(cli(&["--redis-url", url]), given(&"x".repeat(40))).expect("valid");
+        let url_set = settings.redis_url.as_ref().expect("set");
+        assert_eq!(url_set.expose_secret(), url);
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        let (none, _) =
+            Settings::from_cli(cli(&["--redis-url", ""]), given(&"x".repeat(40))).expect("valid");
+        assert!(none.redis_url.is_none(), "empty means unset");
     }
 
     #[test]

@@ -26,12 +26,17 @@ use crate::state::AppState;
 /// answer still has to be written).
 const SHUTDOWN_MARGIN: Duration = Duration::from_secs(5);
 
+/// How long, after the server stopped, refreshed tokens not yet stored in Mattermost are
+/// still tried before the process exits.
+const DRAIN: Duration = Duration::from_secs(5);
+
 /// The app, bound and ready to run.
 pub struct Application {
     port: u16,
     server: Server,
     metrics: Option<(u16, Server)>,
     shutdown_timeout: Duration,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -51,9 +56,10 @@ impl Application {
         };
         let state = web::Data::new(AppState::new(&settings)?);
         let verifier = web::Data::new(JwtVerifier::new(settings.secret.expose_secret().as_bytes()));
+        let shared = state.clone();
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(state.clone())
+                .app_data(shared.clone())
                 .app_data(verifier.clone())
                 .wrap_fn(metrics::observe_calls)
                 .configure(commands::routes)
@@ -66,6 +72,7 @@ impl Application {
             port,
             server,
             metrics,
+            state,
             shutdown_timeout: Self::shutdown_timeout(&settings),
         })
     }
@@ -115,13 +122,21 @@ impl Application {
 
     /// Serves until the server is stopped or dropped (the tests' way; signals are left
     /// to the caller).
+    /// Once the server stops, the refreshed tokens still unstored are stored (for at most
+    /// [`DRAIN`]) before returning.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let state = self.state.clone();
+        let server = async {
+            let served = self.server.await;
+            state.refresher.drain(DRAIN).await;
+            served
+        };
         let Some((_, metrics)) = self.metrics else {
-            return self.server.await;
+            return server.await;
         };
         let metrics_handle = metrics.handle();
         let app = async {
-            let stopped = self.server.await;
+            let stopped = server.await;
             metrics_handle.stop(true).await;
             stopped
         };

@@ -4,9 +4,11 @@ use actix_web::web;
 use anyhow::Context as _;
 use mattermost_apps::manifest::{HttpDeploy, Manifest};
 
+use crate::oauth::lock::Locks;
 use crate::oauth::{PkceKey, Refresher};
 use crate::seal::KeyRing;
 use crate::settings::Settings;
+use mattermost_apps::secret::ExposeSecret;
 
 /// The manifest template, from the top-level `manifest.json`.
 const MANIFEST: &str = include_str!("../manifest.json");
@@ -17,7 +19,7 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Derives PKCE verifiers from the OAuth2 state.
     pub pkce: PkceKey,
-    /// One refresh per user at a time.
+    /// Refreshes: one per user at a time, across replicas with Redis.
     pub refresher: Refresher,
     /// Seals users' tokens and the client secret stored in Mattermost.
     pub keys: KeyRing,
@@ -41,10 +43,20 @@ impl AppState {
             .user_agent(concat!("hello-oauth2-rs/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("cannot build the HTTP client")?;
+        let locks = match &settings.redis_url {
+            // A crashed holder blocks its user's refresh this long: longer than a holder
+            // can take (a refresh, two reads and stores retried until the call's deadline).
+            Some(url) => Locks::redis(
+                url.expose_secret(),
+                settings.call_deadline + 5 * settings.http_timeout,
+            )
+            .context("--redis-url / APP_REDIS_URL is not a Redis URL")?,
+            None => Locks::local(),
+        };
         Ok(Self {
             http,
             pkce: PkceKey::derive(&settings.secret),
-            refresher: Refresher::default(),
+            refresher: Refresher::new(locks),
             keys: settings.token_keys.clone(),
             app_id: serde_json::from_str::<Manifest>(MANIFEST)
                 .context("manifest.json is not a manifest")?

@@ -5,10 +5,11 @@
 //! The plugin shows an error here as a plain-text page, so provider text is not escaped.
 
 use actix_web::web;
+use tokio::time::Instant;
 
-use super::context::{acting_user, as_acting_user, provider};
+use super::context::{as_user, provider, store_over_refreshes};
 use crate::error::AppError;
-use crate::metrics::{self, MattermostRequest::StoreToken};
+use crate::metrics;
 use crate::oauth::{client, ProviderConfig, ProviderError};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
@@ -19,6 +20,7 @@ pub async fn complete(
     state: web::Data<AppState>,
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
+    let started = Instant::now();
     let ctx = &call.context;
     let config = provider(&state, &ctx.oauth2)?;
     check_iss(&config, call.value_str("iss"))?;
@@ -48,7 +50,7 @@ pub async fn complete(
     if ctx.oauth2.complete_url.is_empty() {
         return Err(AppError::MissingContext("oauth2.complete_url"));
     }
-    let mattermost = as_acting_user(&state, ctx)?;
+    let user = as_user(&state, ctx)?;
     let token = client::exchange(
         &state.http,
         &config,
@@ -58,13 +60,11 @@ pub async fn complete(
     )
     .await
     .map_err(|err| AppError::Plain(format!("Could not connect your account: {}", err.plain())))?;
-    // Sealed for this user: a copy in another user's record does not open.
-    let sealed = token
-        .seal(&state.keys, &state.app_id, &acting_user(ctx)?.id)
-        .map_err(|err| AppError::Plain(format!("Could not save your token: {err}.")))?;
-    metrics::mattermost(StoreToken, mattermost.store_oauth2_user(&sealed))
+    // Sealed for this user, and wins over a refresh of an earlier token under way: it
+    // stores nothing after this.
+    store_over_refreshes(&state, &user, started, Some(&token))
         .await
-        .map_err(AppError::mattermost("Could not save your token"))?;
+        .map_err(|err| AppError::Plain(format!("Could not save your token: {err}.")))?;
     metrics::connection_made();
     log::info!(
         "user {} connected a {} account",

@@ -2,7 +2,10 @@
 //! API. Called with no values, it is the form's source: it answers with the form, pre-filled
 //! with the current settings but never the stored client secret.
 
+use std::time::Duration;
+
 use actix_web::web;
+use tokio::time::Instant;
 use url::Url;
 
 use super::context::{as_acting_user, require_admin};
@@ -14,6 +17,7 @@ use crate::names::{paths, COMMAND, ICON};
 use crate::oauth::client_secret::{open_client_secret, seal_client_secret, unopened_secret};
 use crate::oauth::{discovery, ProviderConfig, ProviderKind, ProviderSettings};
 use crate::seal::KeyRing;
+use mattermost_apps::client::ClientError;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::Verified;
 use mattermost_apps::{
@@ -91,12 +95,13 @@ pub async fn configure(
     state: web::Data<crate::state::AppState>,
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
+    let started = Instant::now();
     let ctx = &call.context;
     let admin = require_admin(ctx)?;
     if !provider_form::has_any_value(&call) {
         return Ok(web::Json(CallResponse::form(configure_form(&ctx.oauth2))));
     }
-    let (app, kind) = read_submission(&state, &call).await?;
+    let (app, kind) = read_submission(&state, &call, state.call_deadline / 2).await?;
     // Stored sealed: a copy of Mattermost's database does not reveal it.
     let sealed = OAuth2App {
         client_secret: seal_client_secret(&app.client_secret, &state.keys, &state.app_id).map_err(
@@ -107,13 +112,23 @@ pub async fn configure(
         )?,
         ..app.clone()
     };
+    // The store gets what is left before the deadline. Once it is sent it may have happened
+    // even without an answer: then the admin is told to check, never to simply try again.
+    let margin = STORE_MARGIN.min(state.call_deadline / 10);
+    let budget = state
+        .call_deadline
+        .saturating_sub(started.elapsed() + margin);
     let mattermost = as_acting_user(&state, ctx)?;
-    metrics::mattermost(
+    let store = metrics::mattermost(
         MattermostRequest::StoreApp,
         mattermost.store_oauth2_app(&sealed),
-    )
-    .await
-    .map_err(AppError::mattermost("The configuration was not saved"))?;
+    );
+    match tokio::time::timeout(budget, store).await {
+        Ok(Ok(())) => {}
+        Ok(Err(ClientError::Transport(why))) => return Err(maybe_saved(&why)),
+        Err(_) => return Err(maybe_saved("Mattermost did not answer in time")),
+        Ok(Err(err)) => return Err(AppError::mattermost("The configuration was not saved")(err)),
+    }
     log::info!(
         "user {} configured the {kind} provider",
         crate::logline::escape(&admin.id)
@@ -136,13 +151,26 @@ pub async fn configure(
     ))
 }
 
+/// How long before the call's deadline the store gives up, so the admin reads what to do
+/// (at most a tenth of the deadline).
+const STORE_MARGIN: Duration = Duration::from_secs(2);
+
+/// A store that was sent but not confirmed.
+fn maybe_saved(why: &str) -> AppError {
+    AppError::Plain(format!(
+        "The configuration may have been saved ({}). Run `/{COMMAND} status` to see the stored settings, and configure again only if they are not the new ones.",
+        markdown::escape(why, 300)
+    ))
+}
+
 /// Parses and checks the submitted values. A blank client secret keeps the stored one only
 /// for the same client ([`same_client`]): the old secret belongs to the old client, and
-/// must not be sent to another token endpoint. An issuer's discovery
-/// document is fetched here, and an unusable one stores nothing.
+/// must not be sent to another token endpoint. An issuer's discovery document is fetched
+/// here, within `discovery_budget`, and an unusable one stores nothing.
 async fn read_submission(
     state: &crate::state::AppState,
     call: &CallRequest,
+    discovery_budget: Duration,
 ) -> Result<(OAuth2App, ProviderKind), AppError> {
     let http = &state.http;
     let stored = &call.context.oauth2;
@@ -180,9 +208,19 @@ async fn read_submission(
     };
     settings.provider = Some(provider);
     if !settings.issuer.is_empty() {
-        let (_, found) = discovery::discover(http, &settings.issuer)
-            .await
-            .map_err(|err| invalid(vec![("issuer", err.to_string())]))?;
+        let (_, found) = tokio::time::timeout(
+            discovery_budget,
+            discovery::discover(http, &settings.issuer),
+        )
+        .await
+        .map_err(|_| {
+            let late = format!(
+                "its discovery document did not arrive within {} s",
+                discovery_budget.as_secs_f32()
+            );
+            invalid(vec![("issuer", late)])
+        })?
+        .map_err(|err| invalid(vec![("issuer", err.to_string())]))?;
         settings.discovered = Some(found);
     }
     let kept = client_secret.is_none() && !stored.app.client_secret.expose_secret().is_empty();

@@ -3,11 +3,13 @@
 //! missing part is an [`AppError`] naming it.
 
 use crate::error::AppError;
-use crate::oauth::user_token::Sealing;
-use crate::oauth::{ProviderConfig, StoredToken, UserToken};
+use crate::oauth::lock::UserKey;
+use crate::oauth::user_token::{Sealing, StoreError};
+use crate::oauth::{AsUser, Provider, ProviderConfig, StoredToken, UserToken};
 use crate::state::AppState;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
+use tokio::time::Instant;
 
 /// The acting user, required.
 pub(super) fn acting_user(ctx: &Context) -> Result<&User, AppError> {
@@ -95,24 +97,61 @@ pub(super) fn stored_token(
     })
 }
 
-/// The acting user's token, for calling the provider as them (and refreshing it).
+/// The acting user on this site, as the refresh lock and the Apps REST API know them.
+pub(super) fn as_user(state: &AppState, ctx: &Context) -> Result<AsUser, AppError> {
+    Ok(AsUser {
+        key: UserKey {
+            site: site_url(state, ctx)?.trim_end_matches('/').to_owned(),
+            user_id: acting_user(ctx)?.id.clone(),
+        },
+        mattermost: as_acting_user(state, ctx)?,
+        sealing: Sealing {
+            keys: state.keys.clone(),
+            app_id: state.app_id.clone(),
+        },
+    })
+}
+
+/// Stores `token` (sealed; `None` clears it) as the acting user's token so that it wins
+/// over a refresh under way: a new generation first (no refresh stores after it), then the
+/// refresh lock, waited for a quarter of the call's deadline at most.
+pub(super) async fn store_over_refreshes(
+    state: &AppState,
+    user: &AsUser,
+    started: Instant,
+    token: Option<&StoredToken>,
+) -> Result<(), StoreError> {
+    let until = started + state.call_deadline / 4;
+    let guard = state.refresher.end_refreshes(&user.key, until).await;
+    let stored = match token {
+        Some(token) => user.store(token).await,
+        None => user
+            .clear()
+            .await
+            .map_err(|err| StoreError::Failed(err.to_string())),
+    };
+    state.refresher.release(guard).await;
+    stored
+}
+
+/// The acting user's token, for calling the provider as them (and refreshing it). The
+/// call started `started`; a refresh waits for the lock, and retries a failed store, for
+/// half the call's deadline at most, leaving the rest for the request it was needed for.
 pub(super) fn user_token<'a>(
     state: &'a AppState,
     ctx: &Context,
     config: &ProviderConfig,
+    started: Instant,
 ) -> Result<UserToken<'a>, AppError> {
-    let session = session(ctx)?;
+    let provider = Provider {
+        http: state.http.clone(),
+        config: config.clone(),
+    };
     Ok(UserToken::new(
         &state.refresher,
-        Sealing {
-            keys: state.keys.clone(),
-            app_id: state.app_id.clone(),
-        },
-        &state.http,
-        config,
-        &acting_user(ctx)?.id,
-        site_url(state, ctx)?,
-        session,
+        provider,
+        as_user(state, ctx)?,
+        started + state.call_deadline / 2,
     ))
 }
 

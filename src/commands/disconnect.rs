@@ -1,15 +1,17 @@
 //! The `disconnect` command: forget the user's token here, then revoke it at the provider.
-//! The local disconnect happens first and always; the answer says what happened at the
+//! The local disconnect happens first and always, and wins over a refresh under way; the answer says what happened at the
 //! provider, and what the user can do there when the app could not revoke the token.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use actix_web::web;
 
-use super::context::{as_acting_user, provider, stored_token};
+use super::context::{as_user, provider, store_over_refreshes, stored_token};
 use crate::error::AppError;
 use crate::logline;
-use crate::metrics::{self, MattermostRequest, Removal};
+use crate::metrics::{self, Removal};
 use crate::oauth::{client, ProviderConfig, ProviderError};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
@@ -32,12 +34,11 @@ pub async fn disconnect(
         Err(AppError::Unopened(_)) => Err(()),
         Err(other) => return Err(other),
     };
-    // `null` clears the stored token (as the Go example does).
-    let mattermost = as_acting_user(&state, ctx)?;
-    let cleared = mattermost.store_oauth2_user(&serde_json::Value::Null);
-    metrics::mattermost(MattermostRequest::ClearToken, cleared)
+    // `null` clears the stored token (as the Go example does), and no refresh under way
+    // stores one after it.
+    store_over_refreshes(&state, &as_user(&state, ctx)?, started, None)
         .await
-        .map_err(AppError::mattermost("Could not remove your token"))?;
+        .map_err(|err| AppError::Plain(format!("Could not remove your token: {err}.")))?;
     let token = match stored {
         Ok(Some(token)) => token,
         Ok(None) => {

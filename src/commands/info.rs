@@ -4,6 +4,7 @@
 
 use actix_web::web;
 use chrono::Utc;
+use tokio::time::Instant;
 
 use super::context::{provider, stored_token, user_token};
 use crate::error::AppError;
@@ -18,6 +19,7 @@ pub async fn info(
     state: web::Data<AppState>,
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
+    let started = Instant::now();
     let ctx = &call.context;
     let config = provider(&state, &ctx.oauth2)?;
     let token = stored_token(&state, ctx)?.ok_or(AppError::NotConnected)?;
@@ -28,7 +30,7 @@ pub async fn info(
         ))));
     };
     let http = &state.http;
-    let answer = user_token(&state, ctx, &config)?
+    let answer = user_token(&state, ctx, &config, started)?
         .call(token, |token| async move {
             client::userinfo(http, userinfo_url, &token.access_token).await
         })
@@ -49,7 +51,7 @@ pub async fn info(
         });
     }
     if let Some(url) = &config.calendar_url {
-        let listed = user_token(&state, ctx, &config)?
+        let listed = user_token(&state, ctx, &config, started)?
             .call(answer.token, |token| async move {
                 calendar::list(http, url, &token.access_token).await
             })

@@ -18,9 +18,12 @@
 //! - [`reach`]: where a remote issuer may send the app (no loopback or private hosts);
 //! - [`probe`]: the client credentials checked without a user (`status`);
 //! - [`calendar`]: the Google Calendar list `info` shows;
-//! - [`refresh`]: one refresh per user at a time, across concurrent calls;
+//! - [`lock`]: the refresh lock per site and user (in-process, or Redis across replicas);
+//! - [`unstored`]: tokens issued but not stored yet (kept, handed over, stored later);
+//! - [`refresh`]: the refresh: under the lock, stored only over what it replaced, never
+//!   dropped until stored, never stored after `disconnect` or `complete`;
 //! - [`user_token`]: the acting user's token for a provider call: refreshed when due or
-//!   rejected, stored back, cleared when dead; what any command calls.
+//!   rejected, stored back (sealed), cleared when dead; what any command calls.
 
 pub mod calendar;
 pub mod client;
@@ -29,12 +32,14 @@ pub mod config;
 pub mod discovery;
 pub mod error;
 pub mod http;
+pub mod lock;
 pub mod pkce;
 pub mod preset;
 pub mod probe;
 pub mod reach;
 pub mod refresh;
 pub mod token;
+pub mod unstored;
 pub mod user_token;
 
 pub use client::Identity;
@@ -44,4 +49,4 @@ pub use pkce::PkceKey;
 pub use preset::ProviderKind;
 pub use refresh::Refresher;
 pub use token::StoredToken;
-pub use user_token::UserToken;
+pub use user_token::{AsUser, Provider, UserToken};

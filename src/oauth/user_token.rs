@@ -1,41 +1,161 @@
 //! The acting user's token, ready for a provider call: refreshed once when it is due or when
-//! the provider rejects it, stored back in Mattermost, and cleared when it cannot be
-//! refreshed (so the bindings offer `connect` again). Any command calls the provider through
-//! [`UserToken::call`].
+//! the provider rejects it (see [`super::refresh`]), stored back in Mattermost (sealed), and
+//! cleared when it cannot be refreshed (so the bindings offer `connect` again). Any command
+//! calls the provider through [`UserToken::call`].
 
 use std::future::Future;
 
 use chrono::Utc;
+use tokio::time::Instant;
 
 use super::client;
 use super::config::ProviderConfig;
 use super::error::ProviderError;
+use super::lock::UserKey;
 use super::refresh::{RefreshError, Refresher};
 use super::token::StoredToken;
-use crate::metrics::{self, MattermostRequest, RefreshResult, Removal};
-use crate::seal::KeyRing;
-use mattermost_apps::secret::{ExposeSecret, SecretString};
+use crate::logline;
+use crate::metrics::{self, MattermostRequest, Removal};
+use crate::seal::{KeyRing, OpenError};
+use mattermost_apps::client::ClientError;
+use mattermost_apps::secret::ExposeSecret;
 use mattermost_apps::AppsClient;
 
-/// The acting user's token and where it is stored. The parts a refresh needs are owned, so
-/// the refresh task can outlive the call that started it.
-pub struct UserToken<'a> {
-    refresher: &'a Refresher,
-    sealing: Sealing,
-    http: reqwest::Client,
-    config: ProviderConfig,
-    user_id: String,
-    site_url: String,
-    session: SecretString,
+/// The provider, as this app's client: the requests a refresh makes there.
+#[derive(Clone)]
+pub struct Provider {
+    /// The shared HTTP client.
+    pub http: reqwest::Client,
+    /// The configured provider.
+    pub config: ProviderConfig,
 }
 
-/// The keys and the app ID a user's token is sealed with where it is stored.
-#[derive(Clone, Debug)]
+impl Provider {
+    /// Exchanges `token`'s refresh token for a new token.
+    pub async fn refresh(&self, token: &StoredToken) -> Result<StoredToken, ProviderError> {
+        client::refresh(&self.http, &self.config, token).await
+    }
+
+    /// Revokes a token this app obtained but will not keep. Skipped where one revocation
+    /// ends the whole grant (the preset says so): that would end the user's connection too.
+    pub async fn discard(&self, token: &StoredToken) {
+        if self.config.kind.preset().is_some_and(|p| p.revokes_grant) {
+            return;
+        }
+        if let Err(err) = client::revoke(&self.http, &self.config, token).await {
+            log::warn!(
+                "could not revoke a discarded token: {}",
+                logline::escape(&err.plain())
+            );
+        }
+    }
+
+    /// The error for an expired token without a refresh token.
+    pub fn no_refresh_token(&self) -> RefreshError {
+        RefreshError::Dead(format!(
+            "Your token has expired, and {} issued no refresh token to renew it.",
+            self.config.kind.in_sentence()
+        ))
+    }
+
+    /// The error for a refresh token the provider refused.
+    pub fn refresh_token_refused(&self) -> RefreshError {
+        RefreshError::Dead(format!(
+            "Your refresh token is no longer accepted by {}, so your connection was removed.",
+            self.config.kind.in_sentence()
+        ))
+    }
+}
+
+/// How stored tokens are sealed: the app's key ring, and the app ID they are bound to.
+#[derive(Clone)]
 pub struct Sealing {
     /// The app's key ring.
     pub keys: KeyRing,
     /// The manifest's app ID.
     pub app_id: String,
+}
+
+/// Mattermost's Apps REST API as one user, and who that is. Tokens are sealed on the way in
+/// and opened on the way out.
+#[derive(Clone)]
+pub struct AsUser {
+    /// The site and the user.
+    pub key: UserKey,
+    /// The REST API with the user's session token.
+    pub mattermost: AppsClient,
+    /// How the user's token is sealed.
+    pub sealing: Sealing,
+}
+
+/// Why the stored token could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Mattermost refused or failed.
+    #[error(transparent)]
+    Mattermost(#[from] ClientError),
+    /// What is stored does not open with this app's keys.
+    #[error("the stored token does not open: {0}")]
+    Unopened(#[from] OpenError),
+}
+
+/// Why a token could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Sealed, it is over the plugin's size cap: it will never be stored.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Sealing failed, or Mattermost refused or failed; a later attempt may work.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl AsUser {
+    /// The stored token, opened; `None` when none is stored.
+    pub async fn read(&self) -> Result<Option<StoredToken>, ReadError> {
+        let read = self.mattermost.get_oauth2_user::<serde_json::Value>();
+        let Some(value) = metrics::mattermost(MattermostRequest::GetToken, read).await? else {
+            return Ok(None);
+        };
+        let Sealing { keys, app_id } = &self.sealing;
+        Ok(StoredToken::open(&value, keys, app_id, &self.key.user_id)?)
+    }
+
+    /// Stores `token`, sealed for this user (a whole replacement).
+    pub async fn store(&self, token: &StoredToken) -> Result<(), StoreError> {
+        let Sealing { keys, app_id } = &self.sealing;
+        let sealed = token
+            .seal(keys, app_id, &self.key.user_id)
+            .map_err(|err| StoreError::Failed(err.to_string()))?;
+        let store = self.mattermost.store_oauth2_user(&sealed);
+        match metrics::mattermost(MattermostRequest::StoreToken, store).await {
+            Ok(()) => Ok(()),
+            Err(err @ ClientError::TooLarge(_)) => Err(StoreError::TooLarge(err.to_string())),
+            Err(err) => Err(StoreError::Failed(err.to_string())),
+        }
+    }
+
+    /// Clears the stored token (stores `null`).
+    pub async fn clear(&self) -> Result<(), ClientError> {
+        let clear = self.mattermost.store_oauth2_user(&serde_json::Value::Null);
+        metrics::mattermost(MattermostRequest::ClearToken, clear).await?;
+        metrics::connection_removed(Removal::TokenCleared);
+        Ok(())
+    }
+}
+
+/// True when `a` and `b` are the same token (same access token).
+pub fn same(a: &StoredToken, b: &StoredToken) -> bool {
+    a.access_token.expose_secret() == b.access_token.expose_secret()
+}
+
+/// The acting user's token and where it is stored.
+pub struct UserToken<'a> {
+    refresher: &'a Refresher,
+    provider: Provider,
+    user: AsUser,
+    /// When the call must answer: a refresh waits for the lock until then.
+    until: Instant,
 }
 
 /// A provider call's answer, and the token it was made with.
@@ -61,25 +181,14 @@ pub enum ProviderCallError {
 }
 
 impl<'a> UserToken<'a> {
-    /// The token of `user_id`, stored sealed through the Apps REST API at `site_url` with
-    /// the user's `session` token.
-    pub fn new(
-        refresher: &'a Refresher,
-        sealing: Sealing,
-        http: &reqwest::Client,
-        config: &ProviderConfig,
-        user_id: &str,
-        site_url: &str,
-        session: &SecretString,
-    ) -> Self {
+    /// The token of `user`, refreshed with `refresher` at `provider`; a refresh waits for
+    /// the lock until `until`.
+    pub fn new(refresher: &'a Refresher, provider: Provider, user: AsUser, until: Instant) -> Self {
         Self {
             refresher,
-            sealing,
-            http: http.clone(),
-            config: config.clone(),
-            user_id: user_id.to_owned(),
-            site_url: site_url.to_owned(),
-            session: session.clone(),
+            provider,
+            user,
+            until,
         }
     }
 
@@ -140,140 +249,45 @@ impl<'a> UserToken<'a> {
         self.refresh(&token).await.map(|new| (new, true))
     }
 
-    /// Refreshes `old` once for this user, however many calls ask at the same time, and
-    /// stores the result.
+    /// Replaces `old` with a fresh token, stored, however many calls ask at the same time.
     async fn refresh(&self, old: &StoredToken) -> Result<StoredToken, RefreshError> {
         if old.refresh_token.expose_secret().is_empty() {
-            clear_unless_replaced(&self.mattermost(), &self.sealing, &self.user_id, old).await;
-            return Err(RefreshError::Dead(format!(
-                "Your token has expired, and {} issued no refresh token to renew it.",
-                self.config.kind.in_sentence()
-            )));
+            clear_unless_replaced(&self.user, old).await;
+            return Err(self.provider.no_refresh_token());
         }
-        let flight = refresh_and_store(
-            self.sealing.clone(),
-            self.http.clone(),
-            self.config.clone(),
-            self.site_url.clone(),
-            self.session.clone(),
-            self.user_id.clone(),
-            old.clone(),
-        );
-        self.refresher.refresh(&self.user_id, old, flight).await
+        self.refresher
+            .refresh(
+                self.provider.clone(),
+                self.user.clone(),
+                old.clone(),
+                self.until,
+            )
+            .await
     }
 
     /// Clears a rejected token and says so.
     async fn dead(&self, token: &StoredToken) -> RefreshError {
-        clear_unless_replaced(&self.mattermost(), &self.sealing, &self.user_id, token).await;
+        clear_unless_replaced(&self.user, token).await;
         RefreshError::Dead(format!(
             "Your token is no longer accepted by {}.",
-            self.config.kind.in_sentence()
+            self.provider.config.kind.in_sentence()
         ))
-    }
-
-    fn mattermost(&self) -> AppsClient {
-        AppsClient::new(self.http.clone(), &self.site_url, self.session.clone())
-    }
-}
-
-/// The refresh task: read the stored token, refresh it at the provider, store the result.
-///
-/// The stored token is read first: when another replica has already refreshed, its token
-/// is used (and refreshed only if it is due too), because presenting the spent refresh
-/// token makes providers with reuse detection revoke the whole grant. On `invalid_grant`
-/// the stored token is read again (another replica may have rotated it meanwhile); if it is
-/// still the dead one, it is cleared.
-async fn refresh_and_store(
-    sealing: Sealing,
-    http: reqwest::Client,
-    config: ProviderConfig,
-    site_url: String,
-    session: SecretString,
-    user_id: String,
-    old: StoredToken,
-) -> Result<StoredToken, RefreshError> {
-    let mattermost = AppsClient::new(http.clone(), &site_url, session);
-    let old = match stored(&mattermost, &sealing, &user_id).await {
-        Some(current)
-            if current.access_token.expose_secret() != old.access_token.expose_secret() =>
-        {
-            if !current.needs_refresh(Utc::now()) {
-                metrics::refresh(RefreshResult::Adopted);
-                return Ok(current);
-            }
-            current
-        }
-        _ => old,
-    };
-    match client::refresh(&http, &config, &old).await {
-        Ok(new) => {
-            let sealed = new
-                .seal(&sealing.keys, &sealing.app_id, &user_id)
-                .map_err(|err| RefreshError::Store(err.to_string()))?;
-            let store = mattermost.store_oauth2_user(&sealed);
-            if let Err(err) = metrics::mattermost(MattermostRequest::StoreToken, store).await {
-                metrics::refresh(RefreshResult::StoreFailed);
-                return Err(RefreshError::Store(err.to_string()));
-            }
-            metrics::refresh(RefreshResult::Refreshed);
-            log::info!(
-                "refreshed the token of user {}",
-                crate::logline::escape(&user_id)
-            );
-            Ok(new)
-        }
-        Err(err) if err.is_invalid_grant() => {
-            metrics::refresh(RefreshResult::InvalidGrant);
-            match clear_unless_replaced(&mattermost, &sealing, &user_id, &old).await {
-                Some(current) => Ok(current),
-                None => Err(RefreshError::Dead(format!(
-                "Your refresh token is no longer accepted by {}, so your connection was removed.",
-                config.kind.in_sentence()
-            ))),
-            }
-        }
-        Err(err) => {
-            metrics::refresh(RefreshResult::Failed);
-            Err(RefreshError::Provider(err))
-        }
     }
 }
 
 /// Clears the stored token unless another call has already replaced `dead`, and returns
 /// that replacement when there is one.
-async fn clear_unless_replaced(
-    mattermost: &AppsClient,
-    sealing: &Sealing,
-    user_id: &str,
-    dead: &StoredToken,
-) -> Option<StoredToken> {
-    if let Some(current) = stored(mattermost, sealing, user_id).await {
-        if current.access_token.expose_secret() != dead.access_token.expose_secret() {
+pub async fn clear_unless_replaced(user: &AsUser, dead: &StoredToken) -> Option<StoredToken> {
+    if let Ok(Some(current)) = user.read().await {
+        if !same(&current, dead) {
             return Some(current);
         }
     }
-    let clear = mattermost.store_oauth2_user(&serde_json::Value::Null);
-    match metrics::mattermost(MattermostRequest::ClearToken, clear).await {
-        Ok(()) => metrics::connection_removed(Removal::TokenCleared),
-        Err(err) => log::warn!(
+    if let Err(err) = user.clear().await {
+        log::warn!(
             "could not clear a dead token: {}",
-            crate::logline::escape(&err.to_string())
-        ),
+            logline::escape(&err.to_string())
+        );
     }
     None
-}
-
-/// The token stored now for `user_id`, opened; `None` when none is stored, or it cannot be
-/// read or opened (the caller then goes on with the token it has).
-async fn stored(mattermost: &AppsClient, sealing: &Sealing, user_id: &str) -> Option<StoredToken> {
-    let value = metrics::mattermost(
-        MattermostRequest::GetToken,
-        mattermost.get_oauth2_user::<serde_json::Value>(),
-    )
-    .await
-    .ok()
-    .flatten()?;
-    StoredToken::open(&value, &sealing.keys, &sealing.app_id, user_id)
-        .ok()
-        .flatten()
 }

@@ -7,6 +7,7 @@ mod support;
 mod calendar;
 mod commands;
 mod configure;
+mod configure_deadline;
 mod deploy;
 mod emulator;
 mod examples;
@@ -17,11 +18,14 @@ mod issuer;
 mod logs;
 mod outside_text;
 mod pooling;
+#[cfg(feature = "e2e")]
 mod prometheus;
 mod providers;
 #[cfg(feature = "e2e")]
 mod real_provider;
 mod refresh;
+#[cfg(feature = "e2e")]
+mod replica_refresh;
 mod replicas;
 mod sealed;
 mod security;

@@ -23,16 +23,20 @@
 //! - [`mattermost::Mattermost`]: `start()`, `site_url()`, `create_user()`, `install()`,
 //!   `call()`/`call_with()`, `bindings()`, `command()`, `submit_form()`, `browser()`,
 //!   `connect_url()`/`complete_url()`/`login_url()`, `stored_oauth2_app()`,
-//!   `stored_token()`, `fail_rest_once()`, `route_app_to()`, `build_request()`/`post_to()`,
+//!   `stored_token()`, `fail_rest_once()`, `set_rest_down()`, `answer_rest_late_once()`,
+//!   `route_app_to()`, `build_request()`/`post_to()`,
 //!   and the records: `calls()`, `rest_calls()`, `events()`, `dropped()`,
 //!   `static_fetches()`, `connections()` (TCP connections the emulator accepted).
 //! - [`mattermost::Browser`]: `login()`, `anonymous()`, `get()` (no redirect followed),
 //!   `walk(connect_url)` (connect → provider → complete).
 //! - [`provider::Provider`]: `start()`, the endpoint URLs, `register_redirect_uri()`,
-//!   `set_expires_in()`, `set_rotation()`, `deny_authorization()`, `fail_next()`,
+//!   `set_expires_in()`, `set_rotation()`, `set_reuse_detection()`, `deny_authorization()`,
+//!   `fail_next()`, `hold_next()` (a token answer held until released),
 //!   `counts()`, `owner_of()`, `access_token_active()`, `revocations()`.
 //! - [`app::TestApp`]: `spawn(secret)`, `spawn_with(secret, adjust_settings)`,
 //!   `external(root_url, secret)` for the real binary ([`process::AppProcess`]).
+//! - [`redis::Redis`] (with `--features e2e`): Debian's `redis-server` on a free port,
+//!   `stop()` to kill it.
 //! - [`util::within`]: every wait in a test is bounded with it.
 //! - `e2e` (with `--features e2e`): the real parts in `tests/e2e/` (Node):
 //!   `OidcServer::start()` (oidc-provider), `browser_walk()` (headless Chromium),
@@ -44,4 +48,7 @@ pub use hello_oauth2_rs_test_support::{app, world};
 pub use mattermost_apps_testkit::{leaks, mattermost, provider, proxy, util};
 
 pub mod process;
+#[cfg(feature = "e2e")]
 pub mod prometheus;
+#[cfg(feature = "e2e")]
+pub mod redis;
