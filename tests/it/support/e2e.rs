@@ -264,7 +264,8 @@ impl OidcServer {
     /// logs a request before it answers, but the lines reach us asynchronously.
     pub async fn wait_logged(&self, needle: &str, count: usize) {
         let what = format!("oidc-server to log {needle:?} {count} time(s)");
-        let found = tokio::time::timeout(Duration::from_secs(5), async {
+        // The same bound as every other wait: Node logs late on a busy machine.
+        let found = tokio::time::timeout(crate::support::util::WAIT, async {
             while self.logged(needle) < count {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
