@@ -240,7 +240,8 @@ async fn a_slow_provider_answers_within_the_call_deadline() {
     // The refresh takes part of the deadline, then userinfo never answers: only the
     // deadline can end the call (the outbound timeout is far longer), and no clock is
     // raced on a busy machine.
-    let deadline = Duration::from_secs(3);
+    // Long enough for the setup's calls on a busy machine.
+    let deadline = Duration::from_secs(6);
     let app = TestApp::spawn_with(&new_secret(), |s| {
         s.call_deadline = deadline;
         s.http_timeout = Duration::from_secs(60);
@@ -293,7 +294,7 @@ async fn a_hanging_revocation_still_gets_a_disconnect_answer_with_what_to_do() {
 
     // The outbound timeout is longer than the whole call may take: the revocation is
     // capped by the call's deadline instead, so the user still reads what to do.
-    let deadline = Duration::from_secs(4);
+    let deadline = Duration::from_secs(6);
     let app = TestApp::spawn_with(&new_secret(), |s| {
         s.http_timeout = Duration::from_secs(60);
         s.call_deadline = deadline;
