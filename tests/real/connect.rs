@@ -18,13 +18,13 @@ use crate::support::util::within;
 
 /// The provider's access-token lifetime: short, so a story can wait past it. The app
 /// refreshes a token expiring within 60 s, so every `info` here refreshes first.
-const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(3);
+pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(3);
 
 /// The plugin's page when the app completed the connection.
-const COMPLETED_TEXT: &str = "Completed connecting your account. Please close this window.";
+pub const COMPLETED_TEXT: &str = "Completed connecting your account. Please close this window.";
 
 /// What the plugin holds for `client`'s user, as it expands it into their bindings call.
-async fn stored_token(story: &Story, client: &Client) -> Option<Value> {
+pub async fn stored_token(story: &Story, client: &Client) -> Option<Value> {
     client.bindings().await;
     let call = story
         .tap
@@ -38,7 +38,7 @@ async fn stored_token(story: &Story, client: &Client) -> Option<Value> {
 }
 
 /// The `name` claim oidc-server.mjs issues for a login: `alice` → `Alice Example`.
-fn display_name(login: &str) -> String {
+pub fn display_name(login: &str) -> String {
     let mut chars = login.chars();
     let first = chars
         .next()
@@ -47,7 +47,7 @@ fn display_name(login: &str) -> String {
     format!("{first}{} Example", chars.as_str())
 }
 
-fn field(token: &Value, key: &str) -> String {
+pub fn field(token: &Value, key: &str) -> String {
     token[key]
         .as_str()
         .filter(|s| !s.is_empty())
@@ -57,7 +57,7 @@ fn field(token: &Value, key: &str) -> String {
 
 /// Chromium: log in to Mattermost as `client`'s user, open `link`, sign in at the provider
 /// under the same name, grant or deny.
-async fn walk(
+pub async fn walk(
     story: &Story,
     client: &Client,
     link: &str,
@@ -78,7 +78,7 @@ async fn walk(
 }
 
 /// Asserts that the provider calls `token` an active token of `login`'s.
-async fn assert_active(oidc: &OidcServer, token: &str, login: &str) {
+pub async fn assert_active(oidc: &OidcServer, token: &str, login: &str) {
     let doc = oidc.introspect(token).await;
     assert_eq!(doc["active"], true, "{doc}");
     assert_eq!(doc["sub"], login, "{doc}");
@@ -104,7 +104,7 @@ async fn configured() -> (Story, OidcServer) {
     (story, oidc)
 }
 
-async fn run(client: &Client, sub: &str) -> Value {
+pub async fn run(client: &Client, sub: &str) -> Value {
     let line = format!("{COMMAND} {sub}");
     client.command(&line).await.response(&line)
 }
@@ -262,7 +262,7 @@ async fn denying_consent_shows_the_providers_error_and_stores_nothing() {
 }
 
 /// The walk of `browser_walk`, without its one-at-a-time slot, so two run at once.
-async fn walk_now(story: &Story, client: &Client, link: &str, shot: &str) -> Value {
+pub async fn walk_now(story: &Story, client: &Client, link: &str, shot: &str) -> Value {
     let login_url = story.login.url_for(client);
     let shot = artifacts_dir().join(shot).to_string_lossy().into_owned();
     let complete = complete_url();

@@ -7,6 +7,7 @@
 mod support;
 
 mod client;
+mod relay;
 mod stack;
 mod story;
 mod tap;
@@ -14,3 +15,5 @@ mod tap;
 mod configure;
 mod connect;
 mod install;
+mod lifecycle;
+mod replicas;
