@@ -1,0 +1,148 @@
+//! Two instances of the app behind a round-robin balancer, installed as one app, refreshing
+//! the same users at once across several expiries, against oidc-provider rotating refresh
+//! tokens with reuse detection: a spent refresh token presented again revokes the whole
+//! grant, with no grace period (panva/node-oidc-provider: lib/actions/grants/refresh_token.js,
+//! `if (refreshToken.consumed)`; Auth0 and Okta do the same without a reuse interval).
+
+use futures::future::join_all;
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::connect::{field, run, stored_token, walk_now, ACCESS_TOKEN_TTL, COMPLETED_TEXT};
+use crate::story::{kind, Story};
+use crate::support::e2e::OidcServer;
+
+/// Connected users.
+const USERS: usize = 8;
+/// Concurrent `info` calls per user at each expiry.
+const CALLS: usize = 3;
+/// Expiries the users go through.
+const EXPIRIES: usize = 4;
+/// Chromium walks at once while connecting (each is a browser on a 2-core machine).
+const WALKS_AT_ONCE: usize = 4;
+
+/// What one measurement saw.
+#[derive(Debug, Default)]
+struct Figures {
+    /// `info` calls answered `ok`, and answered `error`.
+    ok: usize,
+    errors: usize,
+    /// Refresh grants the provider answered with new tokens.
+    refreshes: usize,
+    /// Spent refresh tokens presented again (each revoked a grant).
+    replays: usize,
+    /// Users whose stored refresh token the provider no longer accepts, or with none stored.
+    lost: usize,
+}
+
+/// `USERS` fresh users, each connected in Chromium (a few walks at a time).
+async fn connect_users(story: &Story) -> Vec<Client> {
+    let mut users = Vec::new();
+    for i in 0..USERS {
+        users.push(story.user(&format!("rep{i}")).await);
+    }
+    for batch in users.chunks(WALKS_AT_ONCE) {
+        let mut links = Vec::new();
+        for client in batch {
+            links.push(story.connect_link(client).await);
+        }
+        let shots: Vec<String> = batch
+            .iter()
+            .map(|c| format!("real-replicas-{}.png", c.user.username))
+            .collect();
+        let walks = batch
+            .iter()
+            .zip(&links)
+            .zip(&shots)
+            .map(|((c, link), shot)| walk_now(story, c, link, shot));
+        for done in join_all(walks).await {
+            assert_eq!(done["status"], 200, "{done:#}");
+            let text = done["text"].as_str().unwrap_or("");
+            assert!(text.contains(COMPLETED_TEXT), "{done:#}");
+        }
+    }
+    users
+}
+
+/// Waits (bounded) until the provider no longer accepts any of the users' stored access
+/// tokens: every call of the next round meets an expired token.
+async fn all_expired(story: &Story, oidc: &OidcServer, users: &[Client]) {
+    for client in users {
+        if let Some(token) = stored_token(story, client).await {
+            let access = field(&token, "access_token");
+            crate::support::util::within("the access token to expire", async {
+                while oidc.introspect(&access).await["active"] == true {
+                    tokio::time::sleep(ACCESS_TOKEN_TTL / 4).await;
+                }
+            })
+            .await;
+        }
+    }
+}
+
+/// `CALLS` concurrent `info` calls per user, all users at once, at each of `EXPIRIES`
+/// expiries; then counts at the provider and per user.
+async fn measure(story: &Story, oidc: &OidcServer, users: &[Client], label: &str) -> Figures {
+    let mut figures = Figures::default();
+    let token_200_before = oidc.logged("POST /token -> 200");
+    for expiry in 0..EXPIRIES {
+        all_expired(story, oidc, users).await;
+        let calls = users
+            .iter()
+            .flat_map(|c| std::iter::repeat_n(c, CALLS))
+            .map(|c| run(c, "info"));
+        let answers: Vec<Value> = join_all(calls).await;
+        let mut errors = Vec::new();
+        for answer in &answers {
+            match kind(answer) {
+                "ok" => figures.ok += 1,
+                _ => {
+                    figures.errors += 1;
+                    errors.push(answer["text"].as_str().unwrap_or("").to_owned());
+                }
+            }
+        }
+        errors.sort();
+        errors.dedup();
+        eprintln!("{label}: expiry {expiry}: errors {errors:?}");
+    }
+    figures.refreshes = oidc.logged("POST /token -> 200") - token_200_before;
+    figures.replays = oidc.logged("refresh token already used");
+    for client in users {
+        let alive = match stored_token(story, client).await {
+            Some(token) => oidc.introspect(&field(&token, "refresh_token")).await["active"] == true,
+            None => false,
+        };
+        if !alive {
+            figures.lost += 1;
+        }
+    }
+    eprintln!(
+        "{label}: {USERS} users x {CALLS} concurrent info calls x {EXPIRIES} expiries: \
+         {} ok, {} errors; {} refresh grants, {} replays of a spent refresh token; \
+         {} of {USERS} grants lost",
+        figures.ok, figures.errors, figures.refreshes, figures.replays, figures.lost
+    );
+    figures
+}
+
+#[tokio::test]
+async fn two_replicas_refreshing_the_same_users_lose_no_grant() {
+    let story = Story::installed_with(2, |_| {}).await;
+    assert_eq!(story.replicas.len(), 1, "a second instance");
+    let oidc = story.oidc(ACCESS_TOKEN_TTL).await;
+    story.configure(&oidc).await;
+    let users = connect_users(&story).await;
+    let figures = measure(&story, &oidc, &users, "two replicas").await;
+    let served = story
+        .balancer
+        .as_ref()
+        .map(|b| b.served())
+        .unwrap_or_default();
+    assert!(
+        served.iter().any(|(_, b)| *b == 0) && served.iter().any(|(_, b)| *b == 1),
+        "both instances served calls"
+    );
+    assert_eq!(figures.lost, 0, "{figures:?}");
+    assert_eq!(figures.replays, 0, "{figures:?}");
+}
