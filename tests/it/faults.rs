@@ -190,7 +190,15 @@ async fn a_token_the_provider_no_longer_accepts_leads_back_to_connect() {
 
 #[tokio::test]
 async fn huge_answers_are_refused_without_reading_them() {
-    let w = World::new().await;
+    use crate::support::app::{new_secret, TestApp};
+
+    // Only the size cap may end these reads: on a busy machine 4 MiB from the fake can
+    // take longer than the 2 s test timeout, which would answer "not in time" instead.
+    let app = TestApp::spawn_with(&new_secret(), |s| {
+        s.http_timeout = std::time::Duration::from_secs(30)
+    })
+    .await;
+    let w = World::with_app(app).await;
     w.configure_custom_provider().await;
     let token = w.connect(&w.alice).await;
     w.provider.fail_next(Endpoint::Userinfo, Fault::Huge);
