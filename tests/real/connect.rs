@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 use crate::client::Client;
 use crate::story::{complete_url, expect_error, expect_ok, Story, APP_ID, COMMAND};
 use crate::support::e2e::{
-    artifacts_dir, browser_walk, run_tool, Consent, OidcServer, WalkResult, WALK_TIMEOUT,
+    artifacts_dir, browser_walk, run_tool, Consent, OidcServer, WalkResult, WALK_DEADLINE_MS,
+    WALK_TIMEOUT,
 };
 use crate::support::util::within;
 
@@ -280,7 +281,7 @@ pub async fn walk_now(story: &Story, client: &Client, link: &str, shot: &str) ->
         "--screenshot",
         shot.as_str(),
         "--timeout-ms",
-        "30000",
+        WALK_DEADLINE_MS,
     ];
     let output = run_tool(
         "browser-walk.mjs",
