@@ -31,6 +31,8 @@ struct Figures {
     replays: usize,
     /// Users whose stored refresh token the provider no longer accepts, or with none stored.
     lost: usize,
+    /// The distinct texts of the errors.
+    texts: Vec<String>,
 }
 
 /// `USERS` fresh users, each connected in Chromium (a few walks at a time).
@@ -78,12 +80,18 @@ async fn all_expired(story: &Story, oidc: &OidcServer, users: &[Client]) {
     }
 }
 
-/// `CALLS` concurrent `info` calls per user, all users at once, at each of `EXPIRIES`
-/// expiries; then counts at the provider and per user.
-async fn measure(story: &Story, oidc: &OidcServer, users: &[Client], label: &str) -> Figures {
+/// `CALLS` concurrent `info` calls per user, all users at once, at each of `expiries`
+/// expiries; then counts at the provider (since the start) and per user.
+async fn measure(
+    story: &Story,
+    oidc: &OidcServer,
+    users: &[Client],
+    expiries: usize,
+    label: &str,
+) -> Figures {
     let mut figures = Figures::default();
     let token_200_before = oidc.logged("POST /token -> 200");
-    for expiry in 0..EXPIRIES {
+    for expiry in 0..expiries {
         all_expired(story, oidc, users).await;
         let line = format!("{COMMAND} info");
         let calls = users
@@ -108,7 +116,10 @@ async fn measure(story: &Story, oidc: &OidcServer, users: &[Client], label: &str
         errors.sort();
         errors.dedup();
         eprintln!("{label}: expiry {expiry}: errors {errors:?}");
+        figures.texts.extend(errors);
     }
+    figures.texts.sort();
+    figures.texts.dedup();
     figures.refreshes = oidc.logged("POST /token -> 200") - token_200_before;
     figures.replays = oidc.logged("refresh token already used");
     for client in users {
@@ -121,7 +132,7 @@ async fn measure(story: &Story, oidc: &OidcServer, users: &[Client], label: &str
         }
     }
     eprintln!(
-        "{label}: {USERS} users x {CALLS} concurrent info calls x {EXPIRIES} expiries: \
+        "{label}: {USERS} users x {CALLS} concurrent info calls x {expiries} expiries: \
          {} ok, {} errors; {} refresh grants, {} replays of a spent refresh token; \
          {} of {USERS} grants lost",
         figures.ok, figures.errors, figures.refreshes, figures.replays, figures.lost
@@ -136,7 +147,7 @@ async fn two_replicas_refreshing_the_same_users_lose_no_grant() {
     let oidc = story.oidc(ACCESS_TOKEN_TTL).await;
     story.configure(&oidc).await;
     let users = connect_users(&story).await;
-    let figures = measure(&story, &oidc, &users, "two replicas").await;
+    let figures = measure(&story, &oidc, &users, EXPIRIES, "two replicas").await;
     let served = story
         .balancer
         .as_ref()
@@ -156,7 +167,7 @@ async fn one_instance_refreshing_the_same_users_loses_no_grant() {
     let oidc = story.oidc(ACCESS_TOKEN_TTL).await;
     story.configure(&oidc).await;
     let users = connect_users(&story).await;
-    let figures = measure(&story, &oidc, &users, "one instance").await;
+    let figures = measure(&story, &oidc, &users, EXPIRIES, "one instance").await;
     assert_eq!(figures.lost, 0, "{figures:?}");
     assert_eq!(figures.replays, 0, "{figures:?}");
 }
