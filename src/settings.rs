@@ -11,6 +11,7 @@ use clap::Parser;
 use url::Url;
 
 use crate::secret::AppSecret;
+use mattermost_apps::secret::{ExposeSecret, SecretString};
 
 /// Flags and environment variables, as typed by the operator.
 #[derive(Debug, Parser)]
@@ -42,6 +43,16 @@ pub struct Cli {
     /// Timeout, in seconds, of every outbound request (Mattermost and the OAuth2 provider).
     #[arg(long, env = "APP_HTTP_TIMEOUT", default_value_t = 10)]
     pub http_timeout: u64,
+
+    /// Redis server for the refresh lock shared by replicas (`redis://host:6379/`);
+    /// required when more than one instance runs. Without it, the lock is in-process.
+    #[arg(long, env = "APP_REDIS_URL", value_parser = secret_arg)]
+    pub redis_url: Option<SecretString>,
+}
+
+/// A flag whose value may hold a password: kept out of `Debug`.
+fn secret_arg(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
 }
 
 /// Where the app secret came from; `main` tells the operator.
@@ -73,6 +84,8 @@ pub struct Settings {
     /// The most a call may take, all its outbound requests together: below the plugin's
     /// 30 s wait for an app's answer, so the user reads the app's error, not the plugin's.
     pub call_deadline: Duration,
+    /// The Redis server of the refresh lock; `None`: in-process (one instance).
+    pub redis_url: Option<SecretString>,
 }
 
 /// The default [`Settings::call_deadline`].
@@ -89,6 +102,7 @@ impl Settings {
             mattermost_site_url: None,
             http_timeout: Duration::from_secs(10),
             call_deadline: CALL_DEADLINE,
+            redis_url: None,
         }
     }
 
@@ -119,6 +133,7 @@ impl Settings {
                 mattermost_site_url: cli.mattermost_site_url,
                 http_timeout: Duration::from_secs(cli.http_timeout),
                 call_deadline: CALL_DEADLINE,
+                redis_url: cli.redis_url.filter(|url| !url.expose_secret().is_empty()),
             },
             source,
         ))
@@ -212,6 +227,19 @@ mod tests {
         assert_eq!(source, SecretSource::File);
         assert_eq!(first.secret.expose_secret(), second.secret.expose_secret());
         fs::remove_file(&path).expect("cleanup");
+    }
+
+    #[test]
+    fn the_redis_url_is_kept_out_of_debug() {
+        let url = "redis://:hunter2-password@redis.example:6379/";
+        let (settings, _) =
+            Settings::from_cli(cli(&["--redis-url", url]), Some("x".repeat(40))).expect("valid");
+        let given = settings.redis_url.as_ref().expect("set");
+        assert_eq!(given.expose_secret(), url);
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        let (none, _) =
+            Settings::from_cli(cli(&["--redis-url", ""]), Some("x".repeat(40))).expect("valid");
+        assert!(none.redis_url.is_none(), "empty means unset");
     }
 
     #[test]

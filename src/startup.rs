@@ -2,6 +2,7 @@
 //! `main` and by the tests, which spawn the real app on a random port.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
@@ -12,10 +13,15 @@ use crate::commands;
 use crate::settings::Settings;
 use crate::state::AppState;
 
+/// How long, after the server stopped, refreshed tokens not yet stored in Mattermost are
+/// still tried before the process exits.
+const DRAIN: Duration = Duration::from_secs(5);
+
 /// The app, bound and ready to run.
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -31,15 +37,20 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState::new(&settings)?);
         let verifier = web::Data::new(JwtVerifier::new(settings.secret.expose_secret().as_bytes()));
+        let shared = state.clone();
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(state.clone())
+                .app_data(shared.clone())
                 .app_data(verifier.clone())
                 .configure(commands::routes)
         })
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     /// The port the app listens on.
@@ -47,8 +58,10 @@ impl Application {
         self.port
     }
 
-    /// Serves until the process is stopped.
+    /// Serves until the process is stopped, then stores the refreshed tokens still unstored.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.state.refresher.drain(DRAIN).await;
+        served
     }
 }

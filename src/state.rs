@@ -4,8 +4,10 @@ use actix_web::web;
 use anyhow::Context as _;
 use mattermost_apps::manifest::{HttpDeploy, Manifest};
 
+use crate::oauth::lock::Locks;
 use crate::oauth::{PkceKey, Refresher};
 use crate::settings::Settings;
+use mattermost_apps::secret::ExposeSecret;
 
 /// The manifest template, from the top-level `manifest.json`.
 const MANIFEST: &str = include_str!("../manifest.json");
@@ -16,7 +18,7 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Derives PKCE verifiers from the OAuth2 state.
     pub pkce: PkceKey,
-    /// One refresh per user at a time.
+    /// Refreshes: one per user at a time, across replicas with Redis.
     pub refresher: Refresher,
     /// The most a call may take before it answers "the provider is slow".
     pub call_deadline: std::time::Duration,
@@ -36,10 +38,20 @@ impl AppState {
             .user_agent(concat!("hello-oauth2-rs/", env!("CARGO_PKG_VERSION")))
             .build()
             .context("cannot build the HTTP client")?;
+        let locks = match &settings.redis_url {
+            // A crashed holder blocks its user's refresh this long: longer than a holder
+            // can take (a refresh, two reads and stores retried until the call's deadline).
+            Some(url) => Locks::redis(
+                url.expose_secret(),
+                settings.call_deadline + 5 * settings.http_timeout,
+            )
+            .context("--redis-url / APP_REDIS_URL is not a Redis URL")?,
+            None => Locks::local(),
+        };
         Ok(Self {
             http,
             pkce: PkceKey::derive(&settings.secret),
-            refresher: Refresher::default(),
+            refresher: Refresher::new(locks),
             call_deadline: settings.call_deadline,
             site_url_override: settings
                 .mattermost_site_url

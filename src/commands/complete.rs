@@ -5,8 +5,9 @@
 //! The plugin shows an error here as a plain-text page, so provider text is not escaped.
 
 use actix_web::web;
+use tokio::time::Instant;
 
-use super::{as_acting_user, provider};
+use super::{as_user, provider, store_over_refreshes};
 use crate::error::AppError;
 use crate::oauth::{client, ProviderConfig, ProviderError};
 use crate::state::AppState;
@@ -18,6 +19,7 @@ pub async fn complete(
     state: web::Data<AppState>,
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
+    let started = Instant::now();
     let ctx = &call.context;
     let config = provider(&ctx.oauth2)?;
     check_iss(&config, call.value_str("iss"))?;
@@ -47,7 +49,7 @@ pub async fn complete(
     if ctx.oauth2.complete_url.is_empty() {
         return Err(AppError::MissingContext("oauth2.complete_url"));
     }
-    let mattermost = as_acting_user(&state, ctx)?;
+    let user = as_user(&state, ctx)?;
     let token = client::exchange(
         &state.http,
         &config,
@@ -57,8 +59,8 @@ pub async fn complete(
     )
     .await
     .map_err(|err| AppError::Plain(format!("Could not connect your account: {}", err.plain())))?;
-    mattermost
-        .store_oauth2_user(&token)
+    // Wins over a refresh of an earlier token under way: it stores nothing after this.
+    store_over_refreshes(&state, &user, started, &token)
         .await
         .map_err(AppError::mattermost("Could not save your token"))?;
     log::info!(

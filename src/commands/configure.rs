@@ -2,12 +2,16 @@
 //! API. Called with no values, it is the form's source: it answers with the form, pre-filled
 //! with the current settings but never the stored client secret.
 
+use std::time::Duration;
+
 use actix_web::web;
+use tokio::time::Instant;
 use url::Url;
 
 use super::{as_acting_user, paths, require_admin, COMMAND, ICON};
 use crate::error::AppError;
 use crate::oauth::{discovery, ProviderKind, ProviderSettings};
+use mattermost_apps::client::ClientError;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::Verified;
 use mattermost_apps::{
@@ -241,16 +245,26 @@ pub async fn configure(
     state: web::Data<crate::state::AppState>,
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
+    let started = Instant::now();
     let ctx = &call.context;
     let admin = require_admin(ctx)?;
     if !has_any_value(&call) {
         return Ok(web::Json(CallResponse::form(configure_form(&ctx.oauth2))));
     }
-    let (app, kind) = read_submission(&state.http, &call).await?;
-    as_acting_user(&state, ctx)?
-        .store_oauth2_app(&app)
-        .await
-        .map_err(AppError::mattermost("The configuration was not saved"))?;
+    let (app, kind) = read_submission(&state.http, &call, state.call_deadline / 2).await?;
+    // The store gets what is left before the deadline. Once it is sent it may have happened
+    // even without an answer: then the admin is told to check, never to simply try again.
+    let margin = STORE_MARGIN.min(state.call_deadline / 10);
+    let budget = state
+        .call_deadline
+        .saturating_sub(started.elapsed() + margin);
+    let mattermost = as_acting_user(&state, ctx)?;
+    match tokio::time::timeout(budget, mattermost.store_oauth2_app(&app)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(ClientError::Transport(why))) => return Err(maybe_saved(&why)),
+        Err(_) => return Err(maybe_saved("Mattermost did not answer in time")),
+        Ok(Err(err)) => return Err(AppError::mattermost("The configuration was not saved")(err)),
+    }
     log::info!("user {} configured the {kind} provider", admin.id);
     let redirect = match ctx.oauth2.complete_url.as_str() {
         "" => String::new(),
@@ -269,6 +283,17 @@ pub async fn configure(
     ))
 }
 
+/// How long before the call's deadline the store gives up, so the admin reads what to do
+/// (at most a tenth of the deadline).
+const STORE_MARGIN: Duration = Duration::from_secs(2);
+
+/// A store that was sent but not confirmed.
+fn maybe_saved(why: &str) -> AppError {
+    AppError::Plain(format!(
+        "The configuration may have been saved ({why}). Run `/{COMMAND} status` to see the stored settings, and configure again only if they are not the new ones."
+    ))
+}
+
 fn has_any_value(call: &CallRequest) -> bool {
     settings().any(|setting| call.value_str(setting.name).is_some())
 }
@@ -276,10 +301,11 @@ fn has_any_value(call: &CallRequest) -> bool {
 /// Parses and checks the submitted values. A blank client secret keeps the stored one only
 /// for the same provider, token endpoint and client ID: the old secret belongs to the old
 /// client, and must not be sent to another provider's token endpoint. An issuer's discovery
-/// document is fetched here, and an unusable one stores nothing.
+/// document is fetched here, within `discovery_budget`, and an unusable one stores nothing.
 async fn read_submission(
     http: &reqwest::Client,
     call: &CallRequest,
+    discovery_budget: Duration,
 ) -> Result<(OAuth2App, ProviderKind), AppError> {
     let stored = &call.context.oauth2;
     let invalid = |fields: Vec<(&'static str, String)>| AppError::Invalid {
@@ -318,8 +344,15 @@ async fn read_submission(
     let discovered = match issuer.as_str() {
         "" => None,
         issuer => Some(
-            discovery::discover(http, issuer)
+            tokio::time::timeout(discovery_budget, discovery::discover(http, issuer))
                 .await
+                .map_err(|_| {
+                    let late = format!(
+                        "its discovery document did not arrive within {} s",
+                        discovery_budget.as_secs_f32()
+                    );
+                    invalid(vec![("issuer", late)])
+                })?
                 .map_err(|err| invalid(vec![("issuer", err.to_string())]))?
                 .1,
         ),

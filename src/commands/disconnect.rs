@@ -1,12 +1,14 @@
 //! The `disconnect` command: forget the user's token here, then revoke it at the provider.
-//! The local disconnect happens first and always; the answer says what happened at the
+//! The local disconnect happens first and always, and wins over a refresh under way; the answer says what happened at the
 //! provider, and what the user can do there when the app could not revoke the token.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use actix_web::web;
 
-use super::{as_acting_user, provider};
+use super::{as_user, provider, store_over_refreshes};
 use crate::error::AppError;
 use crate::oauth::{client, ProviderConfig, StoredToken};
 use crate::state::AppState;
@@ -25,11 +27,16 @@ pub async fn disconnect(
     let started = Instant::now();
     let ctx = &call.context;
     let token = ctx.oauth2.user.as_ref().and_then(StoredToken::from_context);
-    // `null` clears the stored token (as the Go example does).
-    as_acting_user(&state, ctx)?
-        .store_oauth2_user(&serde_json::Value::Null)
-        .await
-        .map_err(AppError::mattermost("Could not remove your token"))?;
+    // `null` clears the stored token (as the Go example does), and no refresh under way
+    // stores one after it.
+    store_over_refreshes(
+        &state,
+        &as_user(&state, ctx)?,
+        started,
+        &serde_json::Value::Null,
+    )
+    .await
+    .map_err(AppError::mattermost("Could not remove your token"))?;
     let Some(token) = token else {
         return Ok(web::Json(
             CallResponse::ok("You were not connected.").refreshing_bindings(),

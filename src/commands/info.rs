@@ -4,6 +4,7 @@
 
 use actix_web::web;
 use chrono::Utc;
+use tokio::time::Instant;
 
 use super::{provider, user_token};
 use crate::error::AppError;
@@ -18,6 +19,7 @@ pub async fn info(
     state: web::Data<AppState>,
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
+    let started = Instant::now();
     let ctx = &call.context;
     let config = provider(&ctx.oauth2)?;
     let token = ctx
@@ -33,7 +35,7 @@ pub async fn info(
         ))));
     };
     let http = &state.http;
-    let answer = user_token(&state, ctx, &config)?
+    let answer = user_token(&state, ctx, &config, started)?
         .call(token, |token| async move {
             client::userinfo(http, userinfo_url, &token.access_token).await
         })
@@ -54,7 +56,7 @@ pub async fn info(
         });
     }
     if let Some(url) = &config.calendar_url {
-        let listed = user_token(&state, ctx, &config)?
+        let listed = user_token(&state, ctx, &config, started)?
             .call(answer.token, |token| async move {
                 calendar::list(http, url, &token.access_token).await
             })

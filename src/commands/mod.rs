@@ -20,10 +20,13 @@ pub use configure::configure_form;
 use actix_web::web;
 
 use crate::error::AppError;
-use crate::oauth::{ProviderConfig, UserToken};
+use crate::oauth::lock::UserKey;
+use crate::oauth::{AsUser, Provider, ProviderConfig, UserToken};
 use crate::state::AppState;
+use mattermost_apps::client::ClientError;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::{AppsClient, Context, OAuth2Context, User};
+use tokio::time::Instant;
 
 /// The slash command: `/hello-oauth2-rs`.
 pub const COMMAND: &str = "hello-oauth2-rs";
@@ -145,19 +148,50 @@ fn provider(oauth2: &OAuth2Context) -> Result<ProviderConfig, AppError> {
     }
 }
 
-/// The acting user's token, for calling the provider as them (and refreshing it).
+/// The acting user on this site, as the refresh lock and the Apps REST API know them.
+fn as_user(state: &AppState, ctx: &Context) -> Result<AsUser, AppError> {
+    Ok(AsUser {
+        key: UserKey {
+            site: site_url(state, ctx)?.trim_end_matches('/').to_owned(),
+            user_id: acting_user(ctx)?.id.clone(),
+        },
+        mattermost: as_acting_user(state, ctx)?,
+    })
+}
+
+/// Stores `value` (a token, or `null`) as the acting user's token so that it wins over a
+/// refresh under way: a new generation first (no refresh stores after it), then the
+/// refresh lock, waited for a quarter of the call's deadline at most.
+async fn store_over_refreshes<T: serde::Serialize>(
+    state: &AppState,
+    user: &AsUser,
+    started: Instant,
+    value: &T,
+) -> Result<(), ClientError> {
+    let until = started + state.call_deadline / 4;
+    let guard = state.refresher.end_refreshes(&user.key, until).await;
+    let stored = user.mattermost.store_oauth2_user(value).await;
+    state.refresher.release(guard).await;
+    stored
+}
+
+/// The acting user's token, for calling the provider as them (and refreshing it). The
+/// call started `started`; a refresh waits for the lock, and retries a failed store, for
+/// half the call's deadline at most, leaving the rest for the request it was needed for.
 fn user_token<'a>(
     state: &'a AppState,
     ctx: &Context,
     config: &ProviderConfig,
+    started: Instant,
 ) -> Result<UserToken<'a>, AppError> {
-    let session = session(ctx)?;
+    let provider = Provider {
+        http: state.http.clone(),
+        config: config.clone(),
+    };
     Ok(UserToken::new(
         &state.refresher,
-        &state.http,
-        config,
-        &acting_user(ctx)?.id,
-        site_url(state, ctx)?,
-        session,
+        provider,
+        as_user(state, ctx)?,
+        started + state.call_deadline / 2,
     ))
 }

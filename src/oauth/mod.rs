@@ -6,7 +6,10 @@
 //!   revocation, userinfo) and its errors;
 //! - [`user_token`]: the acting user's token for a provider call: refreshed when due or
 //!   rejected, stored back, cleared when dead; what any command calls;
-//! - [`refresh`]: one refresh per user at a time, across concurrent calls;
+//! - [`refresh`]: the refresh: under the lock, stored only over what it replaced, never
+//!   dropped until stored, never stored after `disconnect` or `complete`;
+//! - [`unstored`]: tokens issued but not stored yet (kept, handed over, stored later);
+//! - [`lock`]: the refresh lock per site and user (in-process, or Redis across replicas);
 //! - [`token`]: the stored token's JSON shape (golang.org/x/oauth2's `Token`);
 //! - [`pkce`]: the PKCE verifier, derived from the OAuth2 state;
 //! - [`discovery`]: the endpoints found from an issuer (`configure --issuer`);
@@ -17,10 +20,12 @@ pub mod calendar;
 pub mod client;
 pub mod config;
 pub mod discovery;
+pub mod lock;
 pub mod pkce;
 pub mod probe;
 pub mod refresh;
 pub mod token;
+pub mod unstored;
 pub mod user_token;
 
 pub use client::{Identity, ProviderError};
@@ -28,4 +33,4 @@ pub use config::{ProviderConfig, ProviderKind, ProviderSettings};
 pub use pkce::PkceKey;
 pub use refresh::Refresher;
 pub use token::StoredToken;
-pub use user_token::UserToken;
+pub use user_token::{AsUser, Provider, UserToken};

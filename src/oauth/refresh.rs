@@ -1,41 +1,64 @@
-//! Refresh once per user. Concurrent calls of one user share one refresh (and one store
-//! back), so providers that rotate refresh tokens never see the same refresh token twice.
-//! The refresh itself (read the stored token, refresh, store, `invalid_grant`) is in
-//! [`super::user_token`]; this file only keeps it to one at a time.
+//! Refresh a user's token without ever losing or resurrecting their grant.
 //!
-//! Each refresh runs as its own tokio task: a call that stops waiting (client gone, deadline
-//! passed) does not stop it, so a rotated refresh token is always stored. Its entry is
-//! removed when it fails; a success is handed for a short while to late calls that still
-//! carry the token it replaced in their context.
+//! One algorithm, under the refresh lock of [`super::lock`] (in-process, or Redis across
+//! replicas), keyed by Mattermost site and user:
+//!
+//! 1. Read the stored token. If it is no longer the one the caller holds and it is fresh,
+//!    use it: another call (on this replica or another) has already refreshed it. Replaying
+//!    a spent refresh token makes providers with reuse detection revoke the whole grant.
+//! 2. Refresh at the provider. From here the new token is the user's only live grant (the
+//!    provider may have spent the old refresh token), so it is never dropped until stored.
+//! 3. Just before storing: if `disconnect` or `complete` started a new generation, store
+//!    nothing and revoke what was obtained. Read again and store only over the token that
+//!    was replaced; if another token is stored now, use that one instead.
+//! 4. A store that fails is retried within the call's deadline, holding the lock; after
+//!    that the token is kept ([`super::unstored`], handed only to a caller holding the token
+//!    it replaces) and stored in the background, retaking the lock for each attempt.
+//!
+//! Each refresh runs as its own task: a call that stops waiting does not stop it.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use futures::future::{BoxFuture, FutureExt, Shared};
-use mattermost_apps::secret::ExposeSecret;
-use ring::digest;
+use chrono::Utc;
+use tokio::time::Instant;
 
 use super::client::ProviderError;
+use super::lock::{Guard, LockError, Locks, UserKey};
 use super::token::StoredToken;
+use super::unstored::Unstored;
+use super::user_token::{clear_unless_replaced, same, AsUser, Provider};
+use mattermost_apps::client::ClientError;
+use mattermost_apps::secret::ExposeSecret;
 
-/// How long a successful refresh is handed to late callers holding the token it replaced.
-const REMEMBER: Duration = Duration::from_secs(30);
+/// Background store attempts after the call's deadline, the first after [`FIRST_RETRY`],
+/// each wait twice the last (about a minute in all).
+const STORE_ATTEMPTS: u32 = 6;
+const FIRST_RETRY: Duration = Duration::from_secs(1);
 
-/// Why a refresh did not produce a stored token.
+/// How long a background store waits for the lock, each attempt.
+const BACKGROUND_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// Why a refresh did not produce a usable token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RefreshError {
-    /// The token cannot be refreshed any more and was cleared; the user must reconnect.
-    /// The text says why, as a sentence.
+    /// The token cannot be refreshed any more; the user must connect again. The text says
+    /// why, as a sentence.
     #[error("{0}")]
     Dead(String),
-    /// The provider refused or failed (the old token stays stored).
+    /// The provider refused or failed (the stored token stays).
     #[error(transparent)]
     Provider(#[from] ProviderError),
-    /// The new token could not be stored in Mattermost (the old one stays stored).
-    #[error("the refreshed token could not be saved in Mattermost: {0}")]
-    Store(String),
+    /// The stored token could not be read from Mattermost (nothing was refreshed).
+    #[error("your token could not be read from Mattermost: {0}")]
+    Read(String),
+    /// The refresh lock could not be had (nothing was refreshed; the grant is intact).
+    #[error("this app can't renew your connection right now ({0}). Try again shortly")]
+    Lock(LockError),
+    /// The user disconnected or connected again while this refresh ran.
+    #[error("your connection changed while it was being renewed. Try again")]
+    Superseded,
     /// The refresh task stopped without an answer.
     #[error("the refresh stopped unexpectedly")]
     Stopped,
@@ -43,257 +66,306 @@ pub enum RefreshError {
 
 type Outcome = Result<StoredToken, RefreshError>;
 
-enum State {
-    Running(Shared<BoxFuture<'static, Outcome>>),
-    Done { token: StoredToken, until: Instant },
-}
-
-struct Flight {
-    id: u64,
-    /// SHA-256 of the access token being replaced.
-    replaces: digest::Digest,
-    state: State,
-}
-
-type Flights = Arc<Mutex<HashMap<String, Flight>>>;
-
-/// The per-process table of refreshes, keyed by Mattermost user ID.
-#[derive(Default)]
+/// Refreshes, their lock, and the tokens not stored yet. One per process.
 pub struct Refresher {
-    flights: Flights,
-    next_id: AtomicU64,
+    inner: Arc<Inner>,
 }
 
-fn lock(flights: &Flights) -> MutexGuard<'_, HashMap<String, Flight>> {
-    match flights.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
-    }
+struct Inner {
+    locks: Locks,
+    unstored: Unstored,
+    /// Refreshes refused because the lock service was down.
+    lock_unavailable: AtomicU64,
 }
 
 impl Refresher {
-    /// Runs `refresh` for `user_id` as its own task, unless a refresh of this user is under
-    /// way or one of the same token just succeeded, in which case its outcome is shared.
-    /// `refresh` must also store the result. Needs a tokio runtime.
-    pub async fn refresh<F>(&self, user_id: &str, old: &StoredToken, refresh: F) -> Outcome
-    where
-        F: std::future::Future<Output = Outcome> + Send + 'static,
-    {
-        let replaces = digest::digest(&digest::SHA256, old.access_token.expose_secret().as_bytes());
-        let running = {
-            let mut flights = lock(&self.flights);
-            let now = Instant::now();
-            flights.retain(|_, f| match &f.state {
-                // A task that ended without reaching `finish` (it panicked) is forgotten
-                // once its result is known, so the next call starts afresh.
-                State::Running(running) => running.peek().is_none(),
-                State::Done { until, .. } => *until > now,
-            });
-            match flights.get(user_id) {
-                Some(Flight {
-                    state: State::Running(running),
-                    ..
-                }) => running.clone(),
-                Some(Flight {
-                    replaces: done,
-                    state: State::Done { token, .. },
-                    ..
-                }) if done.as_ref() == replaces.as_ref() => return Ok(token.clone()),
-                _ => {
-                    let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                    let task = tokio::spawn(finish(
-                        self.flights.clone(),
-                        user_id.to_owned(),
-                        id,
-                        refresh,
-                    ));
-                    let running = task
-                        .map(|joined| joined.unwrap_or(Err(RefreshError::Stopped)))
-                        .boxed()
-                        .shared();
-                    flights.insert(
-                        user_id.to_owned(),
-                        Flight {
-                            id,
-                            replaces,
-                            state: State::Running(running.clone()),
-                        },
-                    );
-                    running
-                }
-            }
-        };
-        running.await
-    }
-
-    /// Number of refreshes under way or remembered (for tests and metrics).
-    pub fn len(&self) -> usize {
-        lock(&self.flights).len()
-    }
-
-    /// True when no refresh is under way or remembered.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// The task body: runs the refresh, then remembers a success briefly or forgets a failure.
-async fn finish<F>(flights: Flights, user_id: String, id: u64, refresh: F) -> Outcome
-where
-    F: std::future::Future<Output = Outcome>,
-{
-    let outcome = refresh.await;
-    let mut flights = lock(&flights);
-    if flights.get(&user_id).is_some_and(|f| f.id == id) {
-        match &outcome {
-            Ok(token) => {
-                if let Some(flight) = flights.get_mut(&user_id) {
-                    flight.state = State::Done {
-                        token: token.clone(),
-                        until: Instant::now() + REMEMBER,
-                    };
-                }
-            }
-            Err(_) => {
-                flights.remove(&user_id);
-            }
-        }
-    }
-    outcome
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use mattermost_apps::secret::{ExposeSecret, SecretString};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-
-    fn token(access: &str) -> StoredToken {
-        StoredToken {
-            access_token: SecretString::from(access),
-            token_type: "Bearer".into(),
-            refresh_token: SecretString::from("rt"),
-            expiry: None,
+    /// A refresher on `locks`.
+    pub fn new(locks: Locks) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                locks,
+                unstored: Unstored::default(),
+                lock_unavailable: AtomicU64::new(0),
+            }),
         }
     }
 
-    #[tokio::test]
-    async fn concurrent_refreshes_of_one_user_run_once() {
-        let refresher = Arc::new(Refresher::default());
-        let runs = Arc::new(AtomicUsize::new(0));
-        let mut tasks = Vec::new();
-        for _ in 0..10 {
-            let refresher = refresher.clone();
-            let runs = runs.clone();
-            tasks.push(tokio::spawn(async move {
-                refresher
-                    .refresh("u1", &token("old"), async move {
-                        runs.fetch_add(1, Ordering::SeqCst);
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        Ok(token("new"))
-                    })
-                    .await
-            }));
-        }
-        for task in tasks {
-            let outcome = task.await.expect("task");
-            assert_eq!(
-                outcome.expect("refreshed").access_token.expose_secret(),
-                "new"
+    /// Replaces `old` (held by the caller) with a fresh token, stored for `user`, as its
+    /// own task; the lock is waited for until `until`. Needs a tokio runtime.
+    pub async fn refresh(
+        &self,
+        provider: Provider,
+        user: AsUser,
+        old: StoredToken,
+        until: Instant,
+    ) -> Outcome {
+        let inner = self.inner.clone();
+        tokio::spawn(inner.refresh(provider, user, old, until))
+            .await
+            .unwrap_or(Err(RefreshError::Stopped))
+    }
+
+    /// For `disconnect` and `complete`, before they store: starts a new generation (no
+    /// refresh under way stores after this) and waits for the lock until `until`. `None`
+    /// when it could not be had (logged; the caller goes on, the generation still holds).
+    pub async fn end_refreshes(&self, key: &UserKey, until: Instant) -> Option<Guard> {
+        if let Err(err) = self.inner.locks.bump(key).await {
+            log::warn!(
+                "could not start a new token generation for user {}: {err}",
+                key.user_id
             );
         }
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
-
-        // A late caller with the old token gets the remembered result; another user runs.
-        let late = refresher
-            .refresh("u1", &token("old"), async { Ok(token("other")) })
-            .await;
-        assert_eq!(late.expect("shared").access_token.expose_secret(), "new");
-        let second = refresher
-            .refresh("u2", &token("old"), async { Ok(token("u2-new")) })
-            .await;
-        assert_eq!(second.expect("own").access_token.expose_secret(), "u2-new");
-        assert_eq!(refresher.len(), 2);
+        self.inner.unstored.forget(key);
+        match self.inner.locks.acquire(key, until).await {
+            Ok(guard) => Some(guard),
+            Err(err) => {
+                log::warn!(
+                    "going on without the refresh lock of user {}: {err}",
+                    key.user_id
+                );
+                None
+            }
+        }
     }
 
-    #[tokio::test]
-    async fn a_refresh_finishes_when_its_caller_stops_waiting() {
-        let refresher = Arc::new(Refresher::default());
-        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
-        let caller = {
-            let refresher = refresher.clone();
-            tokio::spawn(async move {
-                refresher
-                    .refresh("u1", &token("old"), async move {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        let _ = done_tx.send(());
-                        Ok(token("new"))
-                    })
-                    .await
-            })
+    /// Gives back what [`Refresher::end_refreshes`] took.
+    pub async fn release(&self, guard: Option<Guard>) {
+        if let Some(guard) = guard {
+            self.inner.locks.release(guard).await;
+        }
+    }
+
+    /// Tokens issued but not stored yet.
+    pub fn unstored(&self) -> usize {
+        self.inner.unstored.count()
+    }
+
+    /// Refreshes refused so far because the lock service was down.
+    pub fn lock_unavailable(&self) -> u64 {
+        self.inner.lock_unavailable.load(Ordering::Relaxed)
+    }
+
+    /// On shutdown: stores the tokens not stored yet, waiting at most `within`.
+    pub async fn drain(&self, within: Duration) {
+        self.inner.unstored.drain(within).await;
+    }
+}
+
+/// What one store attempt found.
+enum Attempt {
+    Stored,
+    /// Stored nothing: the generation changed, or another token (or none) is stored now.
+    Superseded(Option<StoredToken>),
+    /// Failed, may work later.
+    Retry(String),
+    /// Will never work (too large for the plugin).
+    Never(String),
+}
+
+/// Where the refresh under the lock ended.
+enum Step {
+    Done(Outcome),
+    /// A new token that could not be stored within the call's deadline, and the stored
+    /// token it replaces.
+    Unstored {
+        replaced: StoredToken,
+        new: StoredToken,
+    },
+}
+
+impl Inner {
+    async fn refresh(
+        self: Arc<Self>,
+        provider: Provider,
+        user: AsUser,
+        old: StoredToken,
+        until: Instant,
+    ) -> Outcome {
+        if let Some(outcome) = self.unstored.for_caller(&user.key, &old) {
+            return outcome;
+        }
+        let locked = match self.locks.generation(&user.key).await {
+            Ok(generation) => self
+                .locks
+                .acquire(&user.key, until)
+                .await
+                .map(|guard| (generation, guard)),
+            Err(err) => Err(err),
         };
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        caller.abort();
-        tokio::time::timeout(Duration::from_secs(2), done_rx)
-            .await
-            .expect("the refresh went on without its caller")
-            .expect("it finished");
-        // Its success is remembered for a call still carrying the old token.
-        let late = refresher
-            .refresh("u1", &token("old"), async { Ok(token("other")) })
+        let (generation, guard) = locked.map_err(|err| {
+            if let LockError::Unavailable(why) = &err {
+                self.lock_unavailable.fetch_add(1, Ordering::Relaxed);
+                log::warn!(
+                    "not refreshing the token of user {}: {why}",
+                    user.key.user_id
+                );
+            }
+            RefreshError::Lock(err)
+        })?;
+        let step = self
+            .under_lock(&provider, &user, &old, generation, until)
             .await;
-        assert_eq!(
-            late.expect("remembered").access_token.expose_secret(),
-            "new"
-        );
+        self.locks.release(guard).await;
+        match step {
+            Step::Done(outcome) => outcome,
+            Step::Unstored { replaced, new } => {
+                self.unstored.keep(&user.key, &replaced, &new);
+                tokio::spawn(self.clone().store_later(
+                    provider,
+                    user,
+                    replaced,
+                    new.clone(),
+                    generation,
+                ));
+                Ok(new)
+            }
+        }
     }
 
-    #[tokio::test]
-    async fn a_failure_is_forgotten_and_the_next_call_tries_again() {
-        let refresher = Refresher::default();
-        let failed = refresher
-            .refresh("u1", &token("a"), async {
-                Err(RefreshError::Provider(ProviderError::Timeout))
-            })
-            .await;
-        assert!(
-            matches!(failed, Err(RefreshError::Provider(ProviderError::Timeout))),
-            "{failed:?}"
-        );
-        assert!(refresher.is_empty(), "no entry is left behind");
-        let again = refresher
-            .refresh("u1", &token("a"), async { Ok(token("b")) })
-            .await;
-        assert_eq!(
-            again.expect("tried again").access_token.expose_secret(),
-            "b"
-        );
+    async fn under_lock(
+        &self,
+        provider: &Provider,
+        user: &AsUser,
+        held: &StoredToken,
+        generation: u64,
+        until: Instant,
+    ) -> Step {
+        if let Some(outcome) = self.unstored.for_caller(&user.key, held) {
+            return Step::Done(outcome);
+        }
+        let old = match user.read().await {
+            Err(err) => return Step::Done(Err(RefreshError::Read(err.to_string()))),
+            Ok(None) => {
+                return Step::Done(Err(RefreshError::Dead(
+                    "You are no longer connected.".to_owned(),
+                )))
+            }
+            Ok(Some(current)) if same(&current, held) => current,
+            Ok(Some(current)) if !current.needs_refresh(Utc::now()) => {
+                return Step::Done(Ok(current))
+            }
+            Ok(Some(current)) => current,
+        };
+        // Read with the caller's own session: a token kept to replace it is theirs.
+        if let Some(outcome) = self.unstored.for_caller(&user.key, &old) {
+            return Step::Done(outcome);
+        }
+        if old.refresh_token.expose_secret().is_empty() {
+            return Step::Done(Err(provider.no_refresh_token()));
+        }
+        let new = match provider.refresh(&old).await {
+            Ok(new) => new,
+            Err(err) if err.is_invalid_grant() => {
+                return Step::Done(match clear_unless_replaced(&user.mattermost, &old).await {
+                    Some(current) => Ok(current),
+                    None => Err(provider.refresh_token_refused()),
+                })
+            }
+            Err(err) => return Step::Done(Err(RefreshError::Provider(err))),
+        };
+        log::info!("refreshed the token of user {}", user.key.user_id);
+        let mut wait = Duration::from_millis(100);
+        loop {
+            match self.store(provider, user, &old, &new, generation).await {
+                Attempt::Stored => return Step::Done(Ok(new)),
+                Attempt::Superseded(current) => {
+                    return Step::Done(current.ok_or(RefreshError::Superseded))
+                }
+                Attempt::Never(why) => {
+                    return Step::Done(Err(self.unstored.lose(&user.key, &old, &why)))
+                }
+                Attempt::Retry(_) if Instant::now() + wait < until => {
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                Attempt::Retry(why) => {
+                    log::warn!(
+                        "the renewed token of user {} is not stored yet ({why}); retrying in the background",
+                        user.key.user_id
+                    );
+                    return Step::Unstored { replaced: old, new };
+                }
+            }
+        }
     }
 
-    #[tokio::test]
-    async fn a_newer_token_refreshes_again() {
-        let refresher = Refresher::default();
-        let first = refresher
-            .refresh("u1", &token("a"), async { Ok(token("b")) })
-            .await;
-        assert_eq!(first.expect("first").access_token.expose_secret(), "b");
-        let second = refresher
-            .refresh("u1", &token("b"), async { Ok(token("c")) })
-            .await;
-        assert_eq!(second.expect("second").access_token.expose_secret(), "c");
+    /// One store attempt, under the lock: only in the same generation, only over `replaced`.
+    async fn store(
+        &self,
+        provider: &Provider,
+        user: &AsUser,
+        replaced: &StoredToken,
+        new: &StoredToken,
+        generation: u64,
+    ) -> Attempt {
+        match self.locks.generation(&user.key).await {
+            Err(err) => return Attempt::Retry(err.to_string()),
+            Ok(now) if now != generation => {
+                provider.discard(new).await;
+                return Attempt::Superseded(None);
+            }
+            Ok(_) => {}
+        }
+        match user.read().await {
+            Err(err) => Attempt::Retry(err.to_string()),
+            Ok(Some(current)) if same(&current, new) => Attempt::Stored,
+            Ok(Some(current)) if same(&current, replaced) => match user.store(new).await {
+                Ok(()) => Attempt::Stored,
+                Err(err @ ClientError::TooLarge(_)) => Attempt::Never(err.to_string()),
+                Err(err) => Attempt::Retry(err.to_string()),
+            },
+            Ok(current) => {
+                log::warn!(
+                    "the token of user {} changed during a refresh; keeping the stored one",
+                    user.key.user_id
+                );
+                if current.is_none() {
+                    provider.discard(new).await;
+                }
+                Attempt::Superseded(current)
+            }
+        }
     }
 
-    #[tokio::test]
-    async fn a_refresh_that_panicked_is_forgotten() {
-        let refresher = Refresher::default();
-        let stopped = refresher
-            .refresh("u1", &token("a"), async { panic!("a bug in the refresh") })
-            .await;
-        assert!(matches!(stopped, Err(RefreshError::Stopped)), "{stopped:?}");
-        let next = refresher
-            .refresh("u1", &token("a"), async { Ok(token("b")) })
-            .await;
-        assert_eq!(next.expect("ran again").access_token.expose_secret(), "b");
+    /// Stores `new` after the call's deadline, retaking the lock for each attempt.
+    async fn store_later(
+        self: Arc<Self>,
+        provider: Provider,
+        user: AsUser,
+        replaced: StoredToken,
+        new: StoredToken,
+        generation: u64,
+    ) {
+        let mut wait = FIRST_RETRY;
+        let mut why = String::new();
+        for _ in 0..STORE_ATTEMPTS {
+            self.unstored.pause(wait).await;
+            wait *= 2;
+            let until = Instant::now() + BACKGROUND_LOCK_WAIT;
+            let guard = match self.locks.acquire(&user.key, until).await {
+                Ok(guard) => guard,
+                Err(err) => {
+                    why = err.to_string();
+                    continue;
+                }
+            };
+            let attempt = self
+                .store(&provider, &user, &replaced, &new, generation)
+                .await;
+            self.locks.release(guard).await;
+            match attempt {
+                Attempt::Stored => {
+                    log::info!("stored the renewed token of user {}", user.key.user_id);
+                    return self.unstored.settle(&user.key, &new);
+                }
+                Attempt::Superseded(_) => return self.unstored.settle(&user.key, &new),
+                Attempt::Retry(reason) => why = reason,
+                Attempt::Never(reason) => {
+                    why = reason;
+                    break;
+                }
+            }
+        }
+        self.unstored.lose(&user.key, &replaced, &why);
     }
 }

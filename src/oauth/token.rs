@@ -6,12 +6,18 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use mattermost_apps::secret::{self, ExposeSecret, SecretString};
+use ring::rand::{SecureRandom, SystemRandom};
 
 /// Go's zero `time.Time`, which the Go driver writes for "no expiry".
 pub const GO_ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
-/// A token is refreshed when it expires within this margin.
-pub const REFRESH_MARGIN: Duration = Duration::seconds(60);
+/// A token is refreshed when it expires within this margin, plus up to [`REFRESH_JITTER`]:
+/// calls rarely meet an expired token (or one that expires on its way to the provider), and
+/// replicas near the margin do not all decide to refresh at the same moment.
+pub const REFRESH_MARGIN: Duration = Duration::minutes(5);
+
+/// The most added to [`REFRESH_MARGIN`], drawn anew for each check.
+pub const REFRESH_JITTER: Duration = Duration::seconds(60);
 
 /// A remote OAuth2 token.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,16 +45,26 @@ pub struct StoredToken {
 }
 
 impl StoredToken {
-    /// True when the token has expired or expires within [`REFRESH_MARGIN`] of `now`.
+    /// True when the token has expired or expires within [`REFRESH_MARGIN`] (plus a random
+    /// part of [`REFRESH_JITTER`]) of `now`.
     pub fn needs_refresh(&self, now: DateTime<Utc>) -> bool {
         self.expiry
-            .is_some_and(|expiry| expiry - now <= REFRESH_MARGIN)
+            .is_some_and(|expiry| expiry - now <= REFRESH_MARGIN + jitter())
     }
 
     /// Reads the token from `context.oauth2.user`; `None` when it is not a token.
     pub fn from_context(value: &serde_json::Value) -> Option<Self> {
         let token = Self::deserialize(value).ok()?;
         (!token.access_token.expose_secret().is_empty()).then_some(token)
+    }
+}
+
+/// A random duration in `0..=REFRESH_JITTER` (none if the system generator fails).
+fn jitter() -> Duration {
+    let mut byte = [0u8; 1];
+    match SystemRandom::new().fill(&mut byte) {
+        Ok(()) => REFRESH_JITTER * i32::from(byte[0]) / 255,
+        Err(_) => Duration::zero(),
     }
 }
 
@@ -143,7 +159,8 @@ mod tests {
         };
         assert!(token(-5).needs_refresh(now));
         assert!(token(30).needs_refresh(now));
-        assert!(!token(600).needs_refresh(now));
+        assert!(token(299).needs_refresh(now));
+        assert!(!token(361).needs_refresh(now));
     }
 
     #[test]

@@ -1,28 +1,98 @@
 //! The acting user's token, ready for a provider call: refreshed once when it is due or when
-//! the provider rejects it, stored back in Mattermost, and cleared when it cannot be
-//! refreshed (so the bindings offer `connect` again). Any command calls the provider through
+//! the provider rejects it (see [`super::refresh`]), stored back in Mattermost, and cleared
+//! when it cannot be refreshed (so the bindings offer `connect` again). Any command calls the provider through
 //! [`UserToken::call`].
 
 use std::future::Future;
 
 use chrono::Utc;
+use tokio::time::Instant;
 
 use super::client::{self, ProviderError};
 use super::config::ProviderConfig;
+use super::lock::UserKey;
 use super::refresh::{RefreshError, Refresher};
 use super::token::StoredToken;
-use mattermost_apps::secret::{ExposeSecret, SecretString};
+use mattermost_apps::client::ClientError;
+use mattermost_apps::secret::ExposeSecret;
 use mattermost_apps::AppsClient;
 
-/// The acting user's token and where it is stored. The parts a refresh needs are owned, so
-/// the refresh task can outlive the call that started it.
+/// The provider, as this app's client: the requests a refresh makes there.
+#[derive(Clone)]
+pub struct Provider {
+    /// The shared HTTP client.
+    pub http: reqwest::Client,
+    /// The configured provider.
+    pub config: ProviderConfig,
+}
+
+impl Provider {
+    /// Exchanges `token`'s refresh token for a new token.
+    pub async fn refresh(&self, token: &StoredToken) -> Result<StoredToken, ProviderError> {
+        client::refresh(&self.http, &self.config, token).await
+    }
+
+    /// Revokes a token this app obtained but will not keep. Skipped where one revocation
+    /// ends the whole grant (the preset says so): that would end the user's connection too.
+    pub async fn discard(&self, token: &StoredToken) {
+        if self.config.kind.preset().is_some_and(|p| p.revokes_grant) {
+            return;
+        }
+        if let Err(err) = client::revoke(&self.http, &self.config, token).await {
+            log::warn!("could not revoke a discarded token: {}", err.plain());
+        }
+    }
+
+    /// The error for an expired token without a refresh token.
+    pub fn no_refresh_token(&self) -> RefreshError {
+        RefreshError::Dead(format!(
+            "Your token has expired, and {} issued no refresh token to renew it.",
+            self.config.kind.in_sentence()
+        ))
+    }
+
+    /// The error for a refresh token the provider refused.
+    pub fn refresh_token_refused(&self) -> RefreshError {
+        RefreshError::Dead(format!(
+            "Your refresh token is no longer accepted by {}, so your connection was removed.",
+            self.config.kind.in_sentence()
+        ))
+    }
+}
+
+/// Mattermost's Apps REST API as one user, and who that is.
+#[derive(Clone)]
+pub struct AsUser {
+    /// The site and the user.
+    pub key: UserKey,
+    /// The REST API with the user's session token.
+    pub mattermost: AppsClient,
+}
+
+impl AsUser {
+    /// The stored token; `None` when none is stored.
+    pub async fn read(&self) -> Result<Option<StoredToken>, ClientError> {
+        self.mattermost.get_oauth2_user().await
+    }
+
+    /// Stores `token` (a whole replacement).
+    pub async fn store(&self, token: &StoredToken) -> Result<(), ClientError> {
+        self.mattermost.store_oauth2_user(token).await
+    }
+}
+
+/// True when `a` and `b` are the same token (same access token).
+pub fn same(a: &StoredToken, b: &StoredToken) -> bool {
+    a.access_token.expose_secret() == b.access_token.expose_secret()
+}
+
+/// The acting user's token and where it is stored.
 pub struct UserToken<'a> {
     refresher: &'a Refresher,
-    http: reqwest::Client,
-    config: ProviderConfig,
-    user_id: String,
-    site_url: String,
-    session: SecretString,
+    provider: Provider,
+    user: AsUser,
+    /// When the call must answer: a refresh waits for the lock until then.
+    until: Instant,
 }
 
 /// A provider call's answer, and the token it was made with.
@@ -48,23 +118,14 @@ pub enum ProviderCallError {
 }
 
 impl<'a> UserToken<'a> {
-    /// The token of `user_id`, stored through the Apps REST API at `site_url` with the
-    /// user's `session` token.
-    pub fn new(
-        refresher: &'a Refresher,
-        http: &reqwest::Client,
-        config: &ProviderConfig,
-        user_id: &str,
-        site_url: &str,
-        session: &SecretString,
-    ) -> Self {
+    /// The token of `user`, refreshed with `refresher` at `provider`; a refresh waits for
+    /// the lock until `until`.
+    pub fn new(refresher: &'a Refresher, provider: Provider, user: AsUser, until: Instant) -> Self {
         Self {
             refresher,
-            http: http.clone(),
-            config: config.clone(),
-            user_id: user_id.to_owned(),
-            site_url: site_url.to_owned(),
-            session: session.clone(),
+            provider,
+            user,
+            until,
         }
     }
 
@@ -125,87 +186,29 @@ impl<'a> UserToken<'a> {
         self.refresh(&token).await.map(|new| (new, true))
     }
 
-    /// Refreshes `old` once for this user, however many calls ask at the same time, and
-    /// stores the result.
+    /// Replaces `old` with a fresh token, stored, however many calls ask at the same time.
     async fn refresh(&self, old: &StoredToken) -> Result<StoredToken, RefreshError> {
         if old.refresh_token.expose_secret().is_empty() {
-            clear_unless_replaced(&self.mattermost(), old).await;
-            return Err(RefreshError::Dead(format!(
-                "Your token has expired, and {} issued no refresh token to renew it.",
-                self.config.kind.in_sentence()
-            )));
+            clear_unless_replaced(&self.user.mattermost, old).await;
+            return Err(self.provider.no_refresh_token());
         }
-        let flight = refresh_and_store(
-            self.http.clone(),
-            self.config.clone(),
-            self.site_url.clone(),
-            self.session.clone(),
-            self.user_id.clone(),
-            old.clone(),
-        );
-        self.refresher.refresh(&self.user_id, old, flight).await
+        self.refresher
+            .refresh(
+                self.provider.clone(),
+                self.user.clone(),
+                old.clone(),
+                self.until,
+            )
+            .await
     }
 
     /// Clears a rejected token and says so.
     async fn dead(&self, token: &StoredToken) -> RefreshError {
-        clear_unless_replaced(&self.mattermost(), token).await;
+        clear_unless_replaced(&self.user.mattermost, token).await;
         RefreshError::Dead(format!(
             "Your token is no longer accepted by {}.",
-            self.config.kind.in_sentence()
+            self.provider.config.kind.in_sentence()
         ))
-    }
-
-    fn mattermost(&self) -> AppsClient {
-        AppsClient::new(self.http.clone(), &self.site_url, self.session.clone())
-    }
-}
-
-/// The refresh task: read the stored token, refresh it at the provider, store the result.
-///
-/// The stored token is read first: when another replica has already refreshed, its token
-/// is used (and refreshed only if it is due too), because presenting the spent refresh
-/// token makes providers with reuse detection revoke the whole grant. On `invalid_grant`
-/// the stored token is read again (another replica may have rotated it meanwhile); if it is
-/// still the dead one, it is cleared.
-async fn refresh_and_store(
-    http: reqwest::Client,
-    config: ProviderConfig,
-    site_url: String,
-    session: SecretString,
-    user_id: String,
-    old: StoredToken,
-) -> Result<StoredToken, RefreshError> {
-    let mattermost = AppsClient::new(http.clone(), &site_url, session);
-    let old = match mattermost.get_oauth2_user::<StoredToken>().await {
-        Ok(Some(current))
-            if current.access_token.expose_secret() != old.access_token.expose_secret() =>
-        {
-            if !current.needs_refresh(Utc::now()) {
-                return Ok(current);
-            }
-            current
-        }
-        _ => old,
-    };
-    match client::refresh(&http, &config, &old).await {
-        Ok(new) => {
-            mattermost
-                .store_oauth2_user(&new)
-                .await
-                .map_err(|err| RefreshError::Store(err.to_string()))?;
-            log::info!("refreshed the token of user {user_id}");
-            Ok(new)
-        }
-        Err(err) if err.is_invalid_grant() => {
-            match clear_unless_replaced(&mattermost, &old).await {
-                Some(current) => Ok(current),
-                None => Err(RefreshError::Dead(format!(
-                "Your refresh token is no longer accepted by {}, so your connection was removed.",
-                config.kind.in_sentence()
-            ))),
-            }
-        }
-        Err(err) => Err(RefreshError::Provider(err)),
     }
 }
 
@@ -216,7 +219,7 @@ pub async fn clear_unless_replaced(
     dead: &StoredToken,
 ) -> Option<StoredToken> {
     if let Ok(Some(current)) = mattermost.get_oauth2_user::<StoredToken>().await {
-        if current.access_token.expose_secret() != dead.access_token.expose_secret() {
+        if !same(&current, dead) {
             return Some(current);
         }
     }

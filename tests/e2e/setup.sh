@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the e2e tooling needs (Debian's Chromium, the pinned npm packages) and
+# Installs what the tests need (Debian's Chromium and redis-server, the pinned npm packages) and
 # checks that Chromium really starts. Idempotent; fast when everything is in place.
 set -euo pipefail
 
@@ -22,6 +22,16 @@ if [ ! -x "$CHROMIUM" ]; then
   apt-get install -y -qq -o Dpkg::Use-Pty=0 chromium >/dev/null
   [ -x "$CHROMIUM" ] || die "apt-get installed chromium but $CHROMIUM is missing"
 fi
+
+# Redis from Debian: the refresh lock shared by replicas (tests/it/replica_refresh.rs).
+if ! command -v redis-server >/dev/null; then
+  echo "tests/e2e/setup.sh: installing redis-server with apt-get" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq -o Dpkg::Use-Pty=0 redis-server >/dev/null
+  command -v redis-server >/dev/null || die "apt-get installed redis-server but it is not on PATH"
+fi
+# Debian's package starts a system-wide server; the tests start their own on free ports.
 
 # npm packages, exactly as locked; skipped when node_modules matches the lockfile.
 stamp=node_modules/.e2e-lock.sha256

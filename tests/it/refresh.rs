@@ -188,3 +188,197 @@ async fn a_refresh_finishes_and_is_stored_when_its_call_is_dropped() {
     assert!(!info.contains("refreshed just now"), "{info}");
     assert_eq!(w.provider.counts().refreshes, 1);
 }
+
+/// An app whose calls answer "slow" after `seconds`, and whose outbound requests wait for
+/// `timeout` seconds (`None`: the tests' short timeout).
+async fn world_with_deadline(seconds: u64, timeout: Option<u64>) -> World {
+    use std::time::Duration;
+
+    use crate::support::app::{new_secret, TestApp};
+
+    let app = TestApp::spawn_with(&new_secret(), |s| {
+        s.call_deadline = Duration::from_secs(seconds);
+        if let Some(timeout) = timeout {
+            s.http_timeout = Duration::from_secs(timeout);
+        }
+    })
+    .await;
+    World::with_app(app).await
+}
+
+#[tokio::test]
+async fn disconnect_wins_over_a_slow_refresh_and_the_refreshed_token_is_revoked() {
+    // The held refresh outlives the call (its request waits up to 30 s).
+    let w = world_with_deadline(6, Some(30)).await;
+    w.provider.set_rotation(true);
+    let old = connected_with_an_expiring_token(&w).await;
+    let mut held = w.provider.hold_next(Endpoint::Token);
+    let info = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
+    assert!(info.contains("The provider is slow"), "{info}");
+    held.seen().await;
+    let text = expect_ok(&w.run(&w.alice, &format!("{COMMAND} disconnect")).await);
+    assert!(text.starts_with("Disconnected"), "{text}");
+    assert!(w.mm.stored_token(&w.alice).is_none());
+    // The provider now answers the refresh: its token is revoked, never stored.
+    held.release();
+    let known = [field(&old, "access_token"), field(&old, "refresh_token")];
+    let revoked = within("the refreshed token to be revoked", async {
+        loop {
+            if let Some(token) = w
+                .provider
+                .revocations()
+                .into_iter()
+                .find(|t| !known.contains(t))
+            {
+                return token;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(
+        revoked.starts_with("rt_"),
+        "the refresh token first: {revoked}"
+    );
+    assert!(!w.provider.refresh_token_active(&revoked));
+    assert_eq!(w.provider.counts().refreshes, 1);
+    assert!(
+        w.mm.stored_token(&w.alice).is_none(),
+        "nothing stored after disconnect"
+    );
+    assert_eq!(
+        w.mm.command_labels(&w.alice, "hello-oauth2-rs").await,
+        ["connect", "help"]
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_stores_only_over_the_token_it_replaced() {
+    let w = World::new().await;
+    w.configure_custom_provider().await;
+    // A long-lived token of alice's, stored by someone else while the refresh runs.
+    let other = w.connect(&w.alice).await;
+    w.provider.set_expires_in(Some(30));
+    w.connect(&w.alice).await;
+    w.provider.set_expires_in(Some(3600));
+    let mut held = w.provider.hold_next(Endpoint::Token);
+    let line = format!("{COMMAND} info");
+    let (info, ()) = tokio::join!(w.run(&w.alice, &line), async {
+        held.seen().await;
+        w.mm.set_stored_token(&w.alice, &other);
+        held.release();
+    });
+    expect_ok(&info);
+    assert_eq!(w.provider.counts().refreshes, 1);
+    assert_eq!(
+        w.mm.stored_token(&w.alice),
+        Some(other),
+        "the newer token stays"
+    );
+}
+
+#[tokio::test]
+async fn a_store_that_fails_once_is_retried_and_the_grant_kept() {
+    let w = World::new().await;
+    w.provider.set_rotation(true);
+    w.provider.set_reuse_detection(true);
+    let old = connected_with_an_expiring_token(&w).await;
+    w.mm.fail_rest_once(Some("POST"), "/oauth2/user", 500, "store failed");
+    let info = expect_ok(&w.run(&w.alice, &format!("{COMMAND} info")).await);
+    assert!(info.contains("refreshed just now"), "{info}");
+    let stored = w.mm.stored_token(&w.alice).expect("still connected");
+    assert_ne!(stored["access_token"], old["access_token"]);
+    assert!(w
+        .provider
+        .refresh_token_active(&field(&stored, "refresh_token")));
+    let again = expect_ok(&w.run(&w.alice, &format!("{COMMAND} info")).await);
+    assert!(!again.contains("refreshed just now"), "{again}");
+    assert_eq!(w.provider.counts().refreshes, 1);
+    assert_eq!(w.provider.counts().reuses, 0);
+}
+
+#[tokio::test]
+async fn a_token_mattermost_cannot_store_for_a_while_is_kept_and_stored_later() {
+    let w = world_with_deadline(6, None).await;
+    w.provider.set_rotation(true);
+    w.provider.set_reuse_detection(true);
+    let old = connected_with_an_expiring_token(&w).await;
+    w.mm.set_rest_down(Some("POST"), "/oauth2/user", true);
+    let line = format!("{COMMAND} info");
+    let first = expect_ok(&w.run(&w.alice, &line).await);
+    assert!(first.contains("refreshed just now"), "{first}");
+    assert_eq!(
+        w.mm.stored_token(&w.alice),
+        Some(old.clone()),
+        "not stored yet"
+    );
+    // Mattermost still sends the old token: the call gets the kept one, no refresh.
+    let second = expect_ok(&w.run(&w.alice, &line).await);
+    assert!(second.contains("refreshed just now"), "{second}");
+    assert_eq!(w.provider.counts().refreshes, 1);
+    w.mm.set_rest_down(Some("POST"), "/oauth2/user", false);
+    let stored = within("the kept token to be stored", async {
+        loop {
+            match w.mm.stored_token(&w.alice) {
+                Some(t) if t["access_token"] != old["access_token"] => return t,
+                _ => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+    })
+    .await;
+    assert!(w
+        .provider
+        .refresh_token_active(&field(&stored, "refresh_token")));
+    let third = expect_ok(&w.run(&w.alice, &line).await);
+    assert!(!third.contains("refreshed just now"), "{third}");
+    assert_eq!(w.provider.counts().refreshes, 1);
+    assert_eq!(w.provider.counts().reuses, 0);
+}
+
+#[tokio::test]
+async fn a_token_over_the_plugins_size_cap_is_reported_and_not_refreshed_again() {
+    let w = World::new().await;
+    w.provider.set_rotation(true);
+    connected_with_an_expiring_token(&w).await;
+    w.provider.set_access_token_padding(9000);
+    let line = format!("{COMMAND} info");
+    for _ in 0..2 {
+        let text = expect_error(&w.run(&w.alice, &line).await);
+        assert!(
+            text.contains("Mattermost could not save the new token"),
+            "{text}"
+        );
+        assert!(text.contains("8192"), "{text}");
+        assert!(text.contains(&format!("{COMMAND} connect")), "{text}");
+    }
+    assert_eq!(
+        w.provider.counts().refreshes,
+        1,
+        "the spent token is not replayed"
+    );
+}
+
+#[tokio::test]
+async fn connecting_again_wins_over_a_slow_refresh_of_the_old_token() {
+    let w = world_with_deadline(6, Some(30)).await;
+    w.provider.set_rotation(true);
+    let old = connected_with_an_expiring_token(&w).await;
+    let mut held = w.provider.hold_next(Endpoint::Token);
+    let info = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
+    assert!(info.contains("The provider is slow"), "{info}");
+    held.seen().await;
+    let newer = w.connect(&w.alice).await;
+    held.release();
+    // The refresh's token is revoked, and the newer connection stays stored.
+    let known = [field(&old, "access_token"), field(&old, "refresh_token")];
+    within("the refreshed token to be revoked", async {
+        while !w.provider.revocations().iter().any(|t| !known.contains(t)) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert_eq!(w.mm.stored_token(&w.alice), Some(newer.clone()));
+    assert!(w
+        .provider
+        .refresh_token_active(&field(&newer, "refresh_token")));
+}

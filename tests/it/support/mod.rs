@@ -20,16 +20,19 @@
 //! - [`mattermost::Mattermost`]: `start()`, `site_url()`, `create_user()`, `install()`,
 //!   `call()`/`call_with()`, `bindings()`, `command()`, `submit_form()`, `browser()`,
 //!   `connect_url()`/`complete_url()`/`login_url()`, `stored_oauth2_app()`,
-//!   `stored_token()`, `fail_rest_once()`, `route_app_to()`, `build_request()`/`post_to()`,
+//!   `stored_token()`, `fail_rest_once()`, `set_rest_down()`, `answer_rest_late_once()`,
+//!   `route_app_to()`, `build_request()`/`post_to()`,
 //!   and the records: `calls()`, `rest_calls()`, `events()`, `dropped()`,
 //!   `static_fetches()`, `connections()` (TCP connections the emulator accepted).
 //! - [`mattermost::Browser`]: `login()`, `anonymous()`, `get()` (no redirect followed),
 //!   `walk(connect_url)` (connect → provider → complete).
 //! - [`provider::Provider`]: `start()`, the endpoint URLs, `register_redirect_uri()`,
-//!   `set_expires_in()`, `set_rotation()`, `deny_authorization()`, `fail_next()`,
+//!   `set_expires_in()`, `set_rotation()`, `set_reuse_detection()`, `deny_authorization()`,
+//!   `fail_next()`, `hold_next()` (a token answer held until released),
 //!   `counts()`, `owner_of()`, `access_token_active()`, `revocations()`.
 //! - [`app::TestApp`]: `spawn(secret)`, `spawn_with(secret, adjust_settings)`,
 //!   `external(root_url, secret)` for the real binary.
+//! - [`redis::Redis`]: Debian's `redis-server` on a free port, `stop()` to kill it.
 //! - [`util::within`]: every wait in a test is bounded with it.
 //! - [`e2e`]: the real parts in `tests/e2e/` (Node): `OidcServer::start()` (oidc-provider),
 //!   `browser_walk()` (headless Chromium), `run_tool()` for `validate.mjs`/`typecheck.mjs`.
@@ -42,5 +45,6 @@ pub mod mattermost;
 pub mod process;
 pub mod provider;
 pub mod proxy;
+pub mod redis;
 pub mod util;
 pub mod world;

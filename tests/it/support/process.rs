@@ -35,6 +35,16 @@ impl AppProcess {
     /// Starts the binary on a free port with `APP_ROOT_URL = root_url` (which may be a proxy
     /// in front of it), the given secret and `RUST_LOG`, and waits until it listens.
     pub async fn spawn(root_url: Option<&str>, secret: &str, rust_log: &str) -> Self {
+        Self::spawn_with_env(root_url, secret, rust_log, &[]).await
+    }
+
+    /// [`AppProcess::spawn`] with more environment variables, e.g. `APP_REDIS_URL`.
+    pub async fn spawn_with_env(
+        root_url: Option<&str>,
+        secret: &str,
+        rust_log: &str,
+        env: &[(&str, &str)],
+    ) -> Self {
         let port = free_port();
         let listen_url = format!("http://127.0.0.1:{port}");
         let mut command = Command::new(env!("CARGO_BIN_EXE_hello-oauth2-rs"));
@@ -46,7 +56,8 @@ impl AppProcess {
                 "APP_SECRET_FILE",
                 "/nonexistent/not-used-when-APP_SECRET-is-set",
             )
-            .env("RUST_LOG", rust_log);
+            .env("RUST_LOG", rust_log)
+            .envs(env.iter().copied());
         Self::start(command, port).await
     }
 

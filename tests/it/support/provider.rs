@@ -88,6 +88,35 @@ pub struct Counts {
     pub revoke: usize,
     /// The calendar list.
     pub calendar: usize,
+    /// Spent refresh tokens presented again (with reuse detection: each revoked a grant).
+    pub reuses: usize,
+}
+
+/// The provider's side of a [`Held`]: tell the test the request came, wait for release.
+type Hold = (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::sync::oneshot::Receiver<()>,
+);
+
+/// A request held at the provider by [`Provider::hold_next`] until released.
+pub struct Held {
+    seen: tokio::sync::oneshot::Receiver<()>,
+    release: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Held {
+    /// Waits until the provider has received the held request.
+    pub async fn seen(&mut self) {
+        crate::support::util::within("the held request to reach the provider", &mut self.seen)
+            .await
+            .expect("the provider is running");
+    }
+
+    /// Lets the held request go on as usual.
+    pub fn release(self) {
+        // The request may have given up already (its client timed out): nothing to do.
+        let _ = self.release.send(());
+    }
 }
 
 /// Who a login is at the provider.
@@ -144,6 +173,8 @@ struct AccessGrant {
 #[derive(Debug, Clone)]
 struct RefreshGrant {
     login: String,
+    /// The first refresh token of its rotation chain: one grant.
+    family: String,
     revoked: bool,
     used: bool,
 }
@@ -160,6 +191,11 @@ struct PState {
     access: HashMap<String, AccessGrant>,
     refresh: HashMap<String, RefreshGrant>,
     faults: HashMap<Endpoint, VecDeque<Fault>>,
+    holds: HashMap<Endpoint, VecDeque<Hold>>,
+    /// A spent refresh token presented again revokes its whole grant (Auth0, Okta).
+    reuse_detection: bool,
+    /// Characters added to every access token issued from now on.
+    access_token_padding: usize,
     counts: Counts,
     token_requests: Vec<TokenRequest>,
     revoked_by_request: Vec<String>,
@@ -227,6 +263,9 @@ impl Provider {
                 access: HashMap::new(),
                 refresh: HashMap::new(),
                 faults: HashMap::new(),
+                holds: HashMap::new(),
+                reuse_detection: false,
+                access_token_padding: 0,
                 counts: Counts::default(),
                 token_requests: Vec::new(),
                 revoked_by_request: Vec::new(),
@@ -392,6 +431,31 @@ impl Provider {
         self.inner.lock().deny = None;
     }
 
+    /// Holds the answer to the next request to `endpoint` (only [`Endpoint::Token`]) until
+    /// the returned [`Held`] is released; the request itself is carried out at once.
+    pub fn hold_next(&self, endpoint: Endpoint) -> Held {
+        let (seen_tx, seen) = tokio::sync::oneshot::channel();
+        let (release, release_rx) = tokio::sync::oneshot::channel();
+        self.inner
+            .lock()
+            .holds
+            .entry(endpoint)
+            .or_default()
+            .push_back((seen_tx, release_rx));
+        Held { seen, release }
+    }
+
+    /// With rotation: a spent refresh token presented again revokes its whole grant, as
+    /// Auth0 and Okta do without a grace period.
+    pub fn set_reuse_detection(&self, on: bool) {
+        self.inner.lock().reuse_detection = on;
+    }
+
+    /// Makes every access token issued from now on `extra` characters longer.
+    pub fn set_access_token_padding(&self, extra: usize) {
+        self.inner.lock().access_token_padding = extra;
+    }
+
     /// Queues a fault for the next call of `endpoint`.
     pub fn fail_next(&self, endpoint: Endpoint, fault: Fault) {
         self.inner
@@ -517,6 +581,16 @@ fn oauth_error(status: u16, error: &str, description: &str) -> HttpResponse {
 
 /// Applies a queued fault; `Some` is the response to send instead.
 async fn take_fault(inner: &PInner, endpoint: Endpoint) -> Option<HttpResponse> {
+    let held = inner
+        .lock()
+        .holds
+        .get_mut(&endpoint)
+        .and_then(VecDeque::pop_front);
+    if let Some((seen, release)) = held {
+        // The test may have stopped waiting for either: nothing to do then.
+        let _ = seen.send(());
+        let _ = release.await;
+    }
     let fault = inner.lock().faults.get_mut(&endpoint)?.pop_front()?;
     Some(match fault {
         Fault::Delay(duration) => {
@@ -678,7 +752,7 @@ fn client_auth(
 }
 
 fn issue(st: &mut PState, login: &str, scope: &str, refresh: Option<String>) -> Value {
-    let access = random_token("at_", 24);
+    let access = random_token("at_", 24) + &"x".repeat(st.access_token_padding);
     // An absurd `expires_in` (tests send some) means "never" here.
     let expires_at = st.expires_in.and_then(|s| {
         chrono::Duration::try_seconds(s).and_then(|d| Utc::now().checked_add_signed(d))
@@ -702,12 +776,13 @@ fn issue(st: &mut PState, login: &str, scope: &str, refresh: Option<String>) -> 
     body
 }
 
-fn new_refresh(st: &mut PState, login: &str) -> String {
+fn new_refresh(st: &mut PState, login: &str, family: Option<&str>) -> String {
     let token = random_token("rt_", 24);
     st.refresh.insert(
         token.clone(),
         RefreshGrant {
             login: login.to_owned(),
+            family: family.unwrap_or(&token).to_owned(),
             revoked: false,
             used: false,
         },
@@ -715,7 +790,28 @@ fn new_refresh(st: &mut PState, login: &str) -> String {
     token
 }
 
+/// `/token`: a held request is answered (its token issued) at once, and the answer is sent
+/// when the test releases it, as from a slow provider.
 async fn token(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) -> HttpResponse {
+    let held = inner
+        .lock()
+        .holds
+        .get_mut(&Endpoint::Token)
+        .and_then(VecDeque::pop_front);
+    let answer = token_answer(req, body, inner).await;
+    if let Some((seen, release)) = held {
+        // The test may have stopped waiting for either: nothing to do then.
+        let _ = seen.send(());
+        let _ = release.await;
+    }
+    answer
+}
+
+async fn token_answer(
+    req: HttpRequest,
+    body: web::Bytes,
+    inner: web::Data<PInner>,
+) -> HttpResponse {
     inner.lock().counts.token += 1;
     if let Some(response) = take_fault(&inner, Endpoint::Token).await {
         return response;
@@ -772,7 +868,7 @@ async fn token(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) -> 
                 return oauth_error(400, "invalid_grant", "PKCE verification failed");
             }
             st.counts.code_exchanges += 1;
-            let refresh = new_refresh(&mut st, &grant.login);
+            let refresh = new_refresh(&mut st, &grant.login, None);
             json_response(
                 200,
                 issue(&mut st, &grant.login, &grant.scope, Some(refresh)),
@@ -783,6 +879,12 @@ async fn token(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) -> 
             let Some(grant) = st.refresh.get(&old).cloned() else {
                 return oauth_error(400, "invalid_grant", "unknown refresh token");
             };
+            if grant.used {
+                st.counts.reuses += 1;
+                if st.reuse_detection {
+                    revoke_family(&mut st, &grant.family);
+                }
+            }
             if grant.revoked || grant.used {
                 return oauth_error(400, "invalid_grant", "refresh token is no longer valid");
             }
@@ -791,7 +893,7 @@ async fn token(req: HttpRequest, body: web::Bytes, inner: web::Data<PInner>) -> 
                 if let Some(g) = st.refresh.get_mut(&old) {
                     g.used = true;
                 }
-                let new = new_refresh(&mut st, &grant.login);
+                let new = new_refresh(&mut st, &grant.login, Some(&grant.family));
                 (new.clone(), Some(new))
             } else if st.refresh_returns_refresh_token {
                 (old.clone(), Some(old.clone()))
@@ -934,6 +1036,20 @@ async fn discovery(inner: web::Data<PInner>) -> HttpResponse {
 }
 
 /// Google's revocation: either token ends its whole grant; a dead or unknown token is a 400.
+/// Revokes every refresh token of a rotation chain and the access tokens they issued.
+fn revoke_family(st: &mut PState, family: &str) {
+    let mut members = Vec::new();
+    for (token, grant) in st.refresh.iter_mut().filter(|(_, g)| g.family == family) {
+        grant.revoked = true;
+        members.push(token.clone());
+    }
+    for access in st.access.values_mut() {
+        if access.refresh.as_ref().is_some_and(|r| members.contains(r)) {
+            access.revoked = true;
+        }
+    }
+}
+
 fn revoke_grant(st: &mut PState, token: &str) -> HttpResponse {
     let lineage = match (st.refresh.get(token), st.access.get(token)) {
         (Some(grant), _) if !grant.revoked => Some(token.to_owned()),

@@ -87,14 +87,23 @@ pub(crate) async fn handle(
             }
         };
         let answer = route(&mut st, &method, &path, &caller, &body);
+        let late = st
+            .rest_late
+            .iter()
+            .position(|(m, p, _)| *m == method && *p == path)
+            .map(|i| st.rest_late.remove(i).2);
         st.records.rest.push(RestRecord {
             method,
             path,
             user_id: caller.user.map(|u| u.id),
             status: answer.status,
         });
-        answer
+        (answer, late)
     };
+    let (answer, late) = answer;
+    if let Some(late) = late {
+        tokio::time::sleep(late).await;
+    }
     HttpResponse::build(
         actix_web::http::StatusCode::from_u16(answer.status).expect("a valid status"),
     )
@@ -177,6 +186,13 @@ fn route(st: &mut State, method: &str, path: &str, caller: &Caller, body: &[u8])
     {
         let fault = st.rest_faults.remove(i);
         return Answer::error(fault.status, fault.body);
+    }
+    if st
+        .rest_down
+        .iter()
+        .any(|(m, p)| p == path && m.as_deref().is_none_or(|m| m == method))
+    {
+        return Answer::error(500, "injected outage: the store is down");
     }
     if method != "GET" && method != "DELETE" && body.len() > MAX_BODY {
         return Answer::error(500, "size limit of 8Kb exceeded");
@@ -383,6 +399,26 @@ impl Mattermost {
                 user.id.clone(),
                 serde_json::to_vec(value).expect("a Value serialises"),
             );
+        }
+    }
+
+    /// Carries out the next Apps REST request matching `method` and `path` at once, and
+    /// sends its answer `late` (a store that happened, answered too late).
+    pub fn answer_rest_late_once(&self, method: &str, path: &str, late: std::time::Duration) {
+        self.inner
+            .lock()
+            .rest_late
+            .push((method.to_owned(), path.to_owned(), late));
+    }
+
+    /// Makes every Apps REST request matching `method` (None: any) and `path` answer 500
+    /// while `down` (a Mattermost store outage), until called again with `false`.
+    pub fn set_rest_down(&self, method: Option<&str>, path: &str, down: bool) {
+        let key = (method.map(str::to_owned), path.to_owned());
+        let mut st = self.inner.lock();
+        st.rest_down.retain(|k| *k != key);
+        if down {
+            st.rest_down.push(key);
         }
     }
 

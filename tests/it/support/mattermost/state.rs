@@ -202,6 +202,10 @@ pub struct State {
     pub oauth2_states: HashMap<String, Instant>,
     /// One-shot REST faults.
     pub rest_faults: Vec<RestFault>,
+    /// One-shot: REST requests (method, path) carried out whose answer is sent this late.
+    pub rest_late: Vec<(String, String, std::time::Duration)>,
+    /// REST requests (method, path) that fail with a 500 until switched back on.
+    pub rest_down: Vec<(Option<String>, String)>,
     /// Records.
     pub records: Records,
 }
