@@ -262,7 +262,7 @@ async fn a_slow_provider_answers_within_the_call_deadline() {
     w.provider.set_expires_in(Some(3600));
     w.provider
         .fail_next(Endpoint::Token, Fault::Delay(Duration::from_millis(1000)));
-    w.provider.fail_next(Endpoint::Userinfo, Fault::Hold);
+    let _held = w.provider.hold_next(Endpoint::Userinfo);
     let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
     assert!(text.contains("The provider is slow"), "{text}");
     // The refresh finishes in its own task and is stored (however late, on a busy machine).
@@ -278,7 +278,6 @@ async fn a_slow_provider_answers_within_the_call_deadline() {
     })
     .await;
     assert!(w.mm.stored_token(&w.alice).is_some(), "still connected");
-    w.provider.release();
 }
 
 #[tokio::test]
@@ -314,7 +313,7 @@ async fn a_hanging_revocation_still_gets_a_disconnect_answer_with_what_to_do() {
     // The revocation never answers: only a cap from the deadline ends it (the outbound
     // timeout would take 60 s). The bound leaves a loaded machine a whole deadline's margin
     // and is still far below the outbound timeout.
-    w.provider.fail_next(Endpoint::Revoke, Fault::Hold);
+    let _held = w.provider.hold_next(Endpoint::Revoke);
     let started = Instant::now();
     let response = w.run(&w.alice, &format!("{COMMAND} disconnect")).await;
     let took = started.elapsed();
@@ -324,5 +323,4 @@ async fn a_hanging_revocation_still_gets_a_disconnect_answer_with_what_to_do() {
     assert!(text.contains("remove this app's access"), "{text}");
     assert!(took < 2 * deadline, "took {took:?}");
     assert!(w.mm.stored_token(&w.alice).is_none());
-    w.provider.release();
 }

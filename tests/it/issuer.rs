@@ -200,7 +200,7 @@ async fn an_unusable_discovery_document_is_a_clear_error_and_stores_nothing() {
     // A provider that never answers: only the app's own outbound timeout (2 s in tests)
     // can end the wait, within the test's bounded one. No clock to race on a busy machine.
     p.set_discovery(Some(doc));
-    p.fail_next(Endpoint::Discovery, Fault::Hold);
+    let _held = p.hold_next(Endpoint::Discovery);
     let text = refused(&w, &issuer).await;
     assert!(text.contains("did not answer in time"), "{text}");
 }

@@ -164,11 +164,11 @@ async fn a_refresh_finishes_and_is_stored_when_its_call_is_dropped() {
     let w = World::with_app(app).await;
     w.provider.set_rotation(true);
     let old = connected_with_an_expiring_token(&w).await;
-    w.provider.fail_next(Endpoint::Token, Fault::Hold);
+    let held = w.provider.hold_next(Endpoint::Token);
     let line = format!("{COMMAND} info");
     let text = expect_error(&w.run(&w.alice, &line).await);
     assert!(text.contains("The provider is slow"), "{text}");
-    w.provider.release();
+    held.release();
     // Nobody waits for the refresh any more, yet the rotated token lands in Mattermost.
     let stored = within("the refreshed token to be stored", async {
         loop {

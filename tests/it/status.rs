@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::support::app::{new_secret, TestApp};
-use crate::support::provider::{Endpoint, Fault};
+use crate::support::provider::Endpoint;
 use crate::support::world::{expect_error, expect_ok, World, COMMAND};
 
 /// Configures the fake provider by its issuer, with `secret` as the client secret.
@@ -131,8 +131,8 @@ async fn a_slow_provider_still_gets_an_answer_within_the_deadline() {
     let app = TestApp::spawn_with(&new_secret(), |s| s.http_timeout = timeout).await;
     let w = World::with_app(app).await;
     configure_by_issuer(&w, &w.provider.client_secret()).await;
-    w.provider.fail_next(Endpoint::Discovery, Fault::Hold);
-    w.provider.fail_next(Endpoint::Token, Fault::Hold);
+    let _discovery = w.provider.hold_next(Endpoint::Discovery);
+    let _token = w.provider.hold_next(Endpoint::Token);
     let started = Instant::now();
     let text = status(&w).await;
     let took = started.elapsed();
@@ -143,7 +143,6 @@ async fn a_slow_provider_still_gets_an_answer_within_the_deadline() {
         "{text}"
     );
     assert!(took < timeout * 7 / 4, "took {took:?}");
-    w.provider.release();
 
     // A provider that is down: one line per check, each saying so.
     let closed = {
@@ -182,8 +181,8 @@ async fn the_checks_give_up_before_the_call_deadline_whatever_the_outbound_timeo
     let w = World::with_app(app).await;
     configure_by_issuer(&w, &w.provider.client_secret()).await;
     // Neither check ever answers: only the budget taken from the deadline ends them.
-    w.provider.fail_next(Endpoint::Discovery, Fault::Hold);
-    w.provider.fail_next(Endpoint::Token, Fault::Hold);
+    let _discovery = w.provider.hold_next(Endpoint::Discovery);
+    let _token = w.provider.hold_next(Endpoint::Token);
     let started = Instant::now();
     let text = status(&w).await;
     let took = started.elapsed();
@@ -197,5 +196,4 @@ async fn the_checks_give_up_before_the_call_deadline_whatever_the_outbound_timeo
     );
     // Before the deadline (the checks' budget is 1 s of it): a loaded machine's margin.
     assert!(took < deadline, "took {took:?}");
-    w.provider.release();
 }

@@ -20,7 +20,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use crate::support::util::{query_pairs, random_token, s256, within};
+use crate::support::util::{query_pairs, random_token, s256};
 
 /// The cookie naming the user signed in at the provider.
 pub const LOGIN_COOKIE: &str = "fake_idp_user";
@@ -57,9 +57,6 @@ pub enum Fault {
     Forbidden,
     /// HTTP 200, JSON, and a body of [`HUGE_BODY`] bytes.
     Huge,
-    /// No answer until [`Provider::release`], then answer as usual: a test waits for an
-    /// event ([`Provider::wait_held`], a call's answer) instead of for a length of time.
-    Hold,
 }
 
 /// The size of a [`Fault::Huge`] body: far more than any real answer.
@@ -210,10 +207,6 @@ struct PState {
 
 struct PInner {
     state: Mutex<PState>,
-    /// Requests that reached a [`Fault::Hold`] so far.
-    held: std::sync::atomic::AtomicUsize,
-    /// Closed by [`Provider::release`]: every held request goes on.
-    hold: tokio::sync::Semaphore,
     /// TCP connections the provider's server has accepted.
     connections: std::sync::atomic::AtomicUsize,
 }
@@ -249,8 +242,6 @@ impl Provider {
         let base_url = format!("http://127.0.0.1:{port}");
         let inner = Arc::new(PInner {
             connections: std::sync::atomic::AtomicUsize::new(0),
-            held: std::sync::atomic::AtomicUsize::new(0),
-            hold: tokio::sync::Semaphore::new(0),
             state: Mutex::new(PState {
                 client_id: client_id.to_owned(),
                 client_secret: client_secret.to_owned(),
@@ -466,21 +457,6 @@ impl Provider {
             .push_back(fault);
     }
 
-    /// Lets every request held by [`Fault::Hold`] go on, now and from now on.
-    pub fn release(&self) {
-        self.inner.hold.close();
-    }
-
-    /// Waits (bounded) until `n` requests have reached a [`Fault::Hold`].
-    pub async fn wait_held(&self, n: usize) {
-        within(&format!("{n} held requests at the provider"), async {
-            while self.inner.held.load(std::sync::atomic::Ordering::SeqCst) < n {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await;
-    }
-
     /// TCP connections the provider has accepted so far.
     pub fn connections(&self) -> usize {
         self.inner
@@ -595,13 +571,6 @@ async fn take_fault(inner: &PInner, endpoint: Endpoint) -> Option<HttpResponse> 
     Some(match fault {
         Fault::Delay(duration) => {
             tokio::time::sleep(duration).await;
-            return None;
-        }
-        Fault::Hold => {
-            inner.held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            // No permit is ever added: this returns when `release` closes the semaphore.
-            let released = inner.hold.acquire().await;
-            debug_assert!(released.is_err(), "the hold is only ever closed");
             return None;
         }
         Fault::Forbidden => json_response(
