@@ -8,7 +8,9 @@ use crate::client::{Client, Outcome};
 use crate::connect::{field, stored_token, walk_now, ACCESS_TOKEN_TTL, COMPLETED_TEXT};
 use crate::story::{kind, Story, COMMAND};
 use crate::support::e2e::OidcServer;
+use crate::support::redis::Redis;
 use futures::future::join_all;
+use mattermost_apps::secret::SecretString;
 
 /// Connected users.
 const USERS: usize = 8;
@@ -16,6 +18,8 @@ const USERS: usize = 8;
 const CALLS: usize = 3;
 /// Expiries the users go through.
 const EXPIRIES: usize = 4;
+/// What a call says when the lock service is down (nothing was refreshed).
+const LOCK_DOWN_TEXT: &str = "renew your connection right now";
 /// Chromium walks at once while connecting (each is a browser on a 2-core machine).
 const WALKS_AT_ONCE: usize = 4;
 
@@ -141,27 +145,6 @@ async fn measure(
 }
 
 #[tokio::test]
-async fn two_replicas_refreshing_the_same_users_lose_no_grant() {
-    let story = Story::installed_with(2, |_| {}).await;
-    assert_eq!(story.replicas.len(), 1, "a second instance");
-    let oidc = story.oidc(ACCESS_TOKEN_TTL).await;
-    story.configure(&oidc).await;
-    let users = connect_users(&story).await;
-    let figures = measure(&story, &oidc, &users, EXPIRIES, "two replicas").await;
-    let served = story
-        .balancer
-        .as_ref()
-        .map(|b| b.served())
-        .unwrap_or_default();
-    assert!(
-        served.iter().any(|(_, b)| *b == 0) && served.iter().any(|(_, b)| *b == 1),
-        "both instances served calls"
-    );
-    assert_eq!(figures.lost, 0, "{figures:?}");
-    assert_eq!(figures.replays, 0, "{figures:?}");
-}
-
-#[tokio::test]
 async fn one_instance_refreshing_the_same_users_loses_no_grant() {
     let story = Story::installed().await;
     let oidc = story.oidc(ACCESS_TOKEN_TTL).await;
@@ -170,4 +153,69 @@ async fn one_instance_refreshing_the_same_users_loses_no_grant() {
     let figures = measure(&story, &oidc, &users, EXPIRIES, "one instance").await;
     assert_eq!(figures.lost, 0, "{figures:?}");
     assert_eq!(figures.replays, 0, "{figures:?}");
+}
+
+/// Two instances sharing the refresh lock in `redis`.
+async fn two_replicas_with(redis: &Redis) -> Story {
+    let url = redis.url.clone();
+    let story = Story::installed_with(2, |s| {
+        s.redis_url = Some(SecretString::from(url.clone()));
+        // Calls queue for the lock: a loaded machine's requests get room; the story
+        // counts lost grants, not timeouts.
+        s.http_timeout = std::time::Duration::from_secs(10);
+    })
+    .await;
+    assert_eq!(story.replicas.len(), 1, "a second instance");
+    story
+}
+
+/// Both instances served calls.
+fn assert_both_served(story: &Story) {
+    let served = story
+        .balancer
+        .as_ref()
+        .map(|b| b.served())
+        .unwrap_or_default();
+    for backend in [0, 1] {
+        assert!(
+            served.iter().any(|(_, b)| *b == backend),
+            "instance {backend} served nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_replicas_with_the_lock_in_redis_lose_no_grant() {
+    let redis = Redis::start().await;
+    let story = two_replicas_with(&redis).await;
+    let oidc = story.oidc(ACCESS_TOKEN_TTL).await;
+    story.configure(&oidc).await;
+    let users = connect_users(&story).await;
+    let figures = measure(&story, &oidc, &users, EXPIRIES, "two replicas, Redis lock").await;
+    assert_both_served(&story);
+    assert_eq!(figures.lost, 0, "{figures:?}");
+    assert_eq!(figures.replays, 0, "{figures:?}");
+    assert_eq!(figures.errors, 0, "{figures:?}");
+}
+
+#[tokio::test]
+async fn with_the_lock_service_stopped_calls_fail_clearly_and_no_grant_is_lost() {
+    let mut redis = Redis::start().await;
+    let story = two_replicas_with(&redis).await;
+    let oidc = story.oidc(ACCESS_TOKEN_TTL).await;
+    story.configure(&oidc).await;
+    let users = connect_users(&story).await;
+    let up = measure(&story, &oidc, &users, 1, "Redis up").await;
+    assert_eq!((up.lost, up.errors), (0, 0), "{up:?}");
+
+    redis.stop().await;
+    let down = measure(&story, &oidc, &users, 1, "Redis stopped").await;
+    assert_both_served(&story);
+    assert_eq!(down.ok, 0, "every call needed a refresh: {down:?}");
+    assert_eq!(down.refreshes, 0, "no refresh without the lock: {down:?}");
+    for text in &down.texts {
+        assert!(text.contains(LOCK_DOWN_TEXT), "{text}");
+    }
+    assert_eq!(down.lost, 0, "{down:?}");
+    assert_eq!(down.replays, 0, "{down:?}");
 }
