@@ -133,7 +133,9 @@ provider.use(async (ctx, next) => {
 for (const event of ['authorization.error', 'grant.error', 'userinfo.error', 'revocation.error',
   'introspection.error', 'server_error']) {
   provider.on(event, (_ctx, err) => {
-    console.error(`oidc-server: ${event}: ${err.error ?? err.name}: ${err.error_description ?? err.message}`);
+    // error_detail names the cause, e.g. "refresh token already used" (a replay).
+    const detail = err.error_detail ? ` (${err.error_detail})` : '';
+    console.error(`oidc-server: ${event}: ${err.error ?? err.name}: ${err.error_description ?? err.message}${detail}`);
   });
 }
 

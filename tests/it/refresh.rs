@@ -152,20 +152,23 @@ async fn a_refresh_finishes_and_is_stored_when_its_call_is_dropped() {
 
     use crate::support::app::{new_secret, TestApp};
 
-    // The call's deadline drops it while the refresh waits for the provider (actix does
-    // not drop a handler when the client goes away; the deadline does).
+    // The call's deadline drops it while the provider holds the refresh (actix does not
+    // drop a handler when the client goes away; the deadline does). The outbound timeout
+    // is far longer: only the test's release ends the hold, however busy the machine.
     let app = TestApp::spawn_with(&new_secret(), |s| {
-        s.call_deadline = Duration::from_millis(700)
+        // Long enough for the setup's calls on a busy machine; the hold outlasts it anyway.
+        s.call_deadline = Duration::from_secs(5);
+        s.http_timeout = Duration::from_secs(60);
     })
     .await;
     let w = World::with_app(app).await;
     w.provider.set_rotation(true);
     let old = connected_with_an_expiring_token(&w).await;
-    w.provider
-        .fail_next(Endpoint::Token, Fault::Delay(Duration::from_millis(1200)));
+    let held = w.provider.hold_next(Endpoint::Token);
     let line = format!("{COMMAND} info");
     let text = expect_error(&w.run(&w.alice, &line).await);
     assert!(text.contains("The provider is slow"), "{text}");
+    held.release();
     // Nobody waits for the refresh any more, yet the rotated token lands in Mattermost.
     let stored = within("the refreshed token to be stored", async {
         loop {

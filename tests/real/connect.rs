@@ -12,20 +12,21 @@ use serde_json::{json, Value};
 use crate::client::Client;
 use crate::story::{complete_url, expect_error, expect_ok, Story, APP_ID, COMMAND};
 use crate::support::e2e::{
-    artifacts_dir, browser_walk, run_tool, Consent, OidcServer, WalkResult, WALK_TIMEOUT,
+    artifacts_dir, browser_walk, run_tool, Consent, OidcServer, WalkResult, WALK_DEADLINE_MS,
+    WALK_TIMEOUT,
 };
 use crate::support::util::within;
 use crate::support::world::open_token;
 
 /// The provider's access-token lifetime: short, so a story can wait past it. The app
 /// refreshes a token expiring within 60 s, so every `info` here refreshes first.
-pub(crate) const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(3);
+pub const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(3);
 
 /// The plugin's page when the app completed the connection.
-const COMPLETED_TEXT: &str = "Completed connecting your account. Please close this window.";
+pub const COMPLETED_TEXT: &str = "Completed connecting your account. Please close this window.";
 
 /// What the plugin holds for `client`'s user, as it expands it into their bindings call.
-pub(crate) async fn stored_token(story: &Story, client: &Client) -> Option<Value> {
+pub async fn stored_token(story: &Story, client: &Client) -> Option<Value> {
     client.bindings().await;
     let call = story
         .tap
@@ -40,7 +41,7 @@ pub(crate) async fn stored_token(story: &Story, client: &Client) -> Option<Value
 }
 
 /// The `name` claim oidc-server.mjs issues for a login: `alice` → `Alice Example`.
-fn display_name(login: &str) -> String {
+pub fn display_name(login: &str) -> String {
     let mut chars = login.chars();
     let first = chars
         .next()
@@ -49,7 +50,7 @@ fn display_name(login: &str) -> String {
     format!("{first}{} Example", chars.as_str())
 }
 
-pub(crate) fn field(token: &Value, key: &str) -> String {
+pub fn field(token: &Value, key: &str) -> String {
     token[key]
         .as_str()
         .filter(|s| !s.is_empty())
@@ -59,7 +60,7 @@ pub(crate) fn field(token: &Value, key: &str) -> String {
 
 /// Chromium: log in to Mattermost as `client`'s user, open `link`, sign in at the provider
 /// under the same name, grant or deny.
-pub(crate) async fn walk(
+pub async fn walk(
     story: &Story,
     client: &Client,
     link: &str,
@@ -80,15 +81,16 @@ pub(crate) async fn walk(
 }
 
 /// Asserts that the provider calls `token` an active token of `login`'s.
-async fn assert_active(oidc: &OidcServer, token: &str, login: &str) {
+pub async fn assert_active(oidc: &OidcServer, token: &str, login: &str) {
     let doc = oidc.introspect(token).await;
     assert_eq!(doc["active"], true, "{doc}");
     assert_eq!(doc["sub"], login, "{doc}");
 }
 
 /// Waits (bounded) until the provider no longer accepts `access_token`.
-pub(crate) async fn wait_expired(oidc: &OidcServer, access_token: &str) {
-    let deadline = ACCESS_TOKEN_TTL + Duration::from_secs(5);
+pub async fn wait_expired(oidc: &OidcServer, access_token: &str) {
+    // A margin for a busy machine; far below the provider's default lifetime of an hour.
+    let deadline = ACCESS_TOKEN_TTL + Duration::from_secs(20);
     let expired = tokio::time::timeout(deadline, async {
         while oidc.introspect(access_token).await["active"] == true {
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -105,7 +107,7 @@ pub(crate) async fn configured() -> (Story, OidcServer) {
     (story, oidc)
 }
 
-pub(crate) async fn run(client: &Client, sub: &str) -> Value {
+pub async fn run(client: &Client, sub: &str) -> Value {
     let line = format!("{COMMAND} {sub}");
     client.command(&line).await.response(&line)
 }
@@ -268,7 +270,7 @@ async fn denying_consent_shows_the_providers_error_and_stores_nothing() {
 }
 
 /// The walk of `browser_walk`, without its one-at-a-time slot, so two run at once.
-async fn walk_now(story: &Story, client: &Client, link: &str, shot: &str) -> Value {
+pub async fn walk_now(story: &Story, client: &Client, link: &str, shot: &str) -> Value {
     let login_url = story.login.url_for(client);
     let shot = artifacts_dir().join(shot).to_string_lossy().into_owned();
     let complete = complete_url();
@@ -286,7 +288,7 @@ async fn walk_now(story: &Story, client: &Client, link: &str, shot: &str) -> Val
         "--screenshot",
         shot.as_str(),
         "--timeout-ms",
-        "30000",
+        WALK_DEADLINE_MS,
     ];
     let output = run_tool(
         "browser-walk.mjs",

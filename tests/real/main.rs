@@ -5,11 +5,12 @@
 
 /// The test kit and the app's shared story support, under the names the stories use.
 mod support {
-    pub use hello_oauth2_rs_test_support::{app, e2e, world};
+    pub use hello_oauth2_rs_test_support::{app, e2e, redis, world};
     pub use mattermost_apps_testkit::{leaks, mattermost, proxy, util};
 }
 
 mod client;
+mod relay;
 mod stack;
 mod story;
 mod tap;
@@ -18,4 +19,6 @@ mod configure;
 mod connect;
 mod example;
 mod install;
+mod lifecycle;
+mod replicas;
 mod sealed;

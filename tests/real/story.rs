@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpResponse, HttpServer};
+use hello_oauth2_rs::settings::Settings;
 use serde_json::{json, Map, Value};
 use tokio::sync::MutexGuard as AsyncMutexGuard;
 use url::Url;
@@ -16,6 +17,7 @@ use crate::client::{new_user, Client, APPS_API};
 use crate::stack::{exclusive, stack};
 use crate::support::app::{new_secret, TestApp};
 use crate::support::e2e::OidcServer;
+use crate::support::proxy::RoundRobin;
 use crate::support::util::random_token;
 use crate::tap::Tap;
 
@@ -37,6 +39,10 @@ pub struct Story {
     pub tap: Tap,
     /// Sets Chromium's session cookie.
     pub login: LoginPage,
+    /// More instances of the app behind [`Story::balancer`] ([`Story::begin_with`]).
+    pub replicas: Vec<TestApp>,
+    /// The round-robin balancer between the tap and the instances, when there are several.
+    pub balancer: Option<RoundRobin>,
     _one_at_a_time: AsyncMutexGuard<'static, ()>,
 }
 
@@ -44,6 +50,12 @@ impl Story {
     /// Waits for the server, removes the app if a previous story left it installed, and
     /// starts a fresh app behind a tap.
     pub async fn begin() -> Self {
+        Self::begin_with(1, |_| {}).await
+    }
+
+    /// [`Story::begin`] with `instances` instances of the app (one secret, one root URL:
+    /// installed as one app) behind a round-robin balancer, each with `adjust`ed settings.
+    pub async fn begin_with(instances: usize, adjust: impl Fn(&mut Settings)) -> Self {
         let guard = exclusive().await;
         let s = stack();
         // REAL_MM_SERVER=9 runs the same stories on a 9.x server (scripts/real-mattermost).
@@ -60,24 +72,46 @@ impl Story {
         let admin = Client::new(s.admin.clone());
         uninstall(&admin, APP_ID).await;
         let tap = Tap::start();
-        let tap_url = tap.url.clone();
-        let app = TestApp::spawn_with(&new_secret(), |settings| {
-            settings.root_url = Url::parse(&tap_url).expect("the tap's URL parses");
-        })
-        .await;
-        tap.forward_to(&app.root_url);
+        let secret = new_secret();
+        let mut apps = Vec::new();
+        for _ in 0..instances.max(1) {
+            let app = TestApp::spawn_with(&secret, |settings| {
+                settings.root_url = Url::parse(&tap.url).expect("the tap's URL parses");
+                adjust(settings);
+            })
+            .await;
+            apps.push(app);
+        }
+        let app = apps.remove(0);
+        let balancer = (!apps.is_empty()).then(|| {
+            let balancer = RoundRobin::start();
+            let backends = std::iter::once(&app).chain(&apps);
+            balancer.set_backends(backends.map(|a| a.root_url.clone()).collect());
+            tap.forward_to(&balancer.url);
+            balancer
+        });
+        if balancer.is_none() {
+            tap.forward_to(&app.root_url);
+        }
         Self {
             admin,
             app,
             tap,
             login: LoginPage::start(),
+            replicas: apps,
+            balancer,
             _one_at_a_time: guard,
         }
     }
 
     /// [`Story::begin`], then the install with the right secret.
     pub async fn installed() -> Self {
-        let story = Self::begin().await;
+        Self::installed_with(1, |_| {}).await
+    }
+
+    /// [`Story::begin_with`], then the install with the right secret.
+    pub async fn installed_with(instances: usize, adjust: impl Fn(&mut Settings)) -> Self {
+        let story = Self::begin_with(instances, adjust).await;
         let secret = story.app.secret.clone();
         let text = expect_ok(&story.install(&secret).await);
         assert!(text.contains("Installed"), "{text}");
@@ -107,11 +141,16 @@ impl Story {
     /// Configures `oidc` as the custom provider as the admin would: the bare `configure`
     /// opens the pre-filled form, whose submit stores.
     pub async fn configure(&self, oidc: &OidcServer) {
+        self.configure_with(oidc, |_| {}).await;
+    }
+
+    /// [`Story::configure`] with the form's values changed by `adjust` (e.g. a token URL
+    /// through a relay).
+    pub async fn configure_with(&self, oidc: &OidcServer, adjust: impl FnOnce(&mut Value)) {
         let form = self.configure_form(&self.admin).await;
-        let response = self
-            .admin
-            .submit(APP_ID, &form, configure_values(&form, oidc))
-            .await;
+        let mut values = configure_values(&form, oidc);
+        adjust(&mut values);
+        let response = self.admin.submit(APP_ID, &form, values).await;
         let text = expect_ok(&response);
         assert!(text.contains(&complete_url()), "{text}");
     }

@@ -34,6 +34,8 @@ pub struct Exchange {
 
 struct Inner {
     target: Mutex<String>,
+    /// The paths of the requests that reached the tap, answered or not yet.
+    arrived: Mutex<Vec<String>>,
     log: Mutex<Vec<Exchange>>,
     http: reqwest::Client,
 }
@@ -61,6 +63,7 @@ impl Tap {
     pub fn start() -> Self {
         let inner = Arc::new(Inner {
             target: Mutex::new(String::new()),
+            arrived: Mutex::new(Vec::new()),
             log: Mutex::new(Vec::new()),
             http: proxy::client(),
         });
@@ -98,6 +101,22 @@ impl Tap {
         self.log().into_iter().map(|e| e.path).collect()
     }
 
+    /// Waits (bounded) until `n` requests to `path` have reached the tap (answered or not:
+    /// the plugin has sent them on to the app).
+    pub async fn wait_arrived(&self, path: &str, n: usize) {
+        crate::support::util::within(&format!("{n} requests to {path} at the tap"), async {
+            while lock(&self.inner.arrived)
+                .iter()
+                .filter(|p| *p == path)
+                .count()
+                < n
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+        })
+        .await;
+    }
+
     /// Forgets what was recorded.
     pub fn clear(&self) {
         lock(&self.inner.log).clear();
@@ -106,6 +125,7 @@ impl Tap {
 
 async fn forward(req: HttpRequest, body: web::Bytes, inner: web::Data<Inner>) -> HttpResponse {
     let target = lock(&inner.target).clone();
+    lock(&inner.arrived).push(req.path().to_owned());
     let jwt = req
         .headers()
         .get("Mattermost-App-Authorization")

@@ -81,10 +81,13 @@ async fn forward(inner: web::Data<Inner>, request: HttpRequest, body: web::Bytes
     }
 }
 
-/// A client for relaying: redirects are passed back, never followed.
+/// A client for relaying: redirects are passed back, never followed. A fresh connection
+/// per request: a pooled one can be closed by the backend's keep-alive timer (actix: 5 s)
+/// just as a request is sent on it, and the relay would answer 502 for a healthy backend.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(0)
         .build()
         .expect("the relay's client builds")
 }

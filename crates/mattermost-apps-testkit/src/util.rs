@@ -124,6 +124,14 @@ pub fn query_value(query: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// A port on 127.0.0.1 that was free a moment ago, for a server a test starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,11 +44,11 @@
 
 #[cfg(feature = "e2e")]
 pub use hello_oauth2_rs_test_support::e2e;
+#[cfg(feature = "e2e")]
+pub use hello_oauth2_rs_test_support::redis;
 pub use hello_oauth2_rs_test_support::{app, world};
 pub use mattermost_apps_testkit::{leaks, mattermost, provider, proxy, util};
 
 pub mod process;
 #[cfg(feature = "e2e")]
 pub mod prometheus;
-#[cfg(feature = "e2e")]
-pub mod redis;

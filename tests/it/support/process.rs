@@ -13,13 +13,7 @@ use crate::support::util::within;
 /// What `main` logs once it serves.
 const READY: &str = "listening on port";
 
-/// A port that was free a moment ago.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
+pub use mattermost_apps_testkit::util::free_port;
 
 /// `hello-oauth2-rs` running in a child process (killed on drop).
 pub struct AppProcess {

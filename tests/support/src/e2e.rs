@@ -23,12 +23,19 @@ use mattermost_apps_testkit::util::{random_token, within};
 /// What to tell whoever runs the tests when the tooling is missing.
 pub const SETUP_HINT: &str = "run `bash tests/e2e/setup.sh` (Node >= 20.18, npm, Chromium)";
 
-/// The longest a browser walk may take, Chromium start-up included (the script's own
-/// deadline is 20 s, its hard stop 10 s later).
-pub const WALK_TIMEOUT: Duration = Duration::from_secs(40);
+/// The walk's own deadline, Chromium start-up included: a walk takes 2 to 5 s idle and
+/// took over 20 s beside 8 CPU hogs.
+pub const WALK_DEADLINE_MS: &str = "45000";
+
+/// The longest a browser walk may take (the script stops itself 10 s after its deadline).
+pub const WALK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The longest `validate.mjs` or `typecheck.mjs` may take.
 pub const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The longest oidc-server.mjs may take to announce its endpoints: loading oidc-provider
+/// and making a key took over 30 s on a loaded 2-core machine (a hang still fails).
+const START_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// `tests/e2e/` in this checkout (this crate is `tests/support/`).
 pub fn e2e_dir() -> PathBuf {
@@ -71,7 +78,11 @@ pub fn require_node_modules() {
 /// binary: the machine has two cores. Hold the guard while the tool runs.
 pub async fn tool_slot() -> AsyncMutexGuard<'static, ()> {
     static SLOT: AsyncMutex<()> = AsyncMutex::const_new(());
-    within("a free slot for a Node tool", SLOT.lock()).await
+    // A queue: several tools may be ahead, each bounded by its own timeout.
+    match tokio::time::timeout(4 * TOOL_TIMEOUT, SLOT.lock()).await {
+        Ok(guard) => guard,
+        Err(_) => panic!("no free slot for a Node tool within {:?}", 4 * TOOL_TIMEOUT),
+    }
 }
 
 /// `node <script> <args>` in `tests/e2e/`, not yet spawned; stdin closed, output piped.
@@ -201,11 +212,8 @@ impl OidcServer {
             })
         };
         let mut line = String::new();
-        let read = tokio::time::timeout(
-            Duration::from_secs(30),
-            BufReader::new(stdout).read_line(&mut line),
-        )
-        .await;
+        let read =
+            tokio::time::timeout(START_TIMEOUT, BufReader::new(stdout).read_line(&mut line)).await;
         let ready = matches!(read, Ok(Ok(n)) if n > 0);
         if !ready {
             // Give the log reader a moment to drain what the server said before it died.
@@ -215,7 +223,7 @@ impl OidcServer {
                 "oidc-server.mjs did not announce its endpoints ({}; exit: {exit:?}); {SETUP_HINT}\n\
                  its stderr:\n{}",
                 match read {
-                    Err(_) => "no line within 30 s".to_owned(),
+                    Err(_) => format!("no line within {START_TIMEOUT:?}"),
                     Ok(Ok(_)) => "stdout closed".to_owned(),
                     Ok(Err(e)) => format!("reading stdout failed: {e}"),
                 },
@@ -267,7 +275,8 @@ impl OidcServer {
     /// logs a request before it answers, but the lines reach us asynchronously.
     pub async fn wait_logged(&self, needle: &str, count: usize) {
         let what = format!("oidc-server to log {needle:?} {count} time(s)");
-        let found = tokio::time::timeout(Duration::from_secs(5), async {
+        // The same bound as every other wait: Node logs late on a busy machine.
+        let found = tokio::time::timeout(mattermost_apps_testkit::util::WAIT, async {
             while self.logged(needle) < count {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -393,7 +402,7 @@ pub async fn browser_walk(
         "--screenshot",
         &shot_arg,
         "--timeout-ms",
-        "20000",
+        WALK_DEADLINE_MS,
     ];
     let output = {
         let _slot = tool_slot().await;

@@ -10,8 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
 
-use crate::support::process::free_port;
-use crate::support::util::{random_token, within};
+use mattermost_apps_testkit::util::{free_port, random_token, within};
 
 /// A running `redis-server`.
 pub struct Redis {
