@@ -8,9 +8,9 @@
 #     -e APP_ROOT_URL=http://<host Mattermost reaches>:4000 \
 #     hello-oauth2-rs:dev
 #
-# All settings come from the environment (APP_LISTEN, APP_ROOT_URL, APP_SECRET,
-# APP_SECRET_FILE, MATTERMOST_SITE_URL, APP_HTTP_TIMEOUT, RUST_LOG); nothing is
-# baked in except harmless defaults. See docs/INSTALL.md.
+# All settings come from the environment (APP_SECRET, APP_TOKEN_KEY, APP_ROOT_URL
+# and the others in docs/INSTALL.md's Settings reference); nothing is baked in
+# except harmless defaults.
 #
 # This file was written without a Docker engine at hand (none runs on the
 # project's build machines): it is kept deliberately plain so that it can be

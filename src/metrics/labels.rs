@@ -2,9 +2,6 @@
 
 use mattermost_apps::client::ClientError;
 
-use crate::oauth::discovery::DiscoveryError;
-use crate::oauth::ProviderError;
-
 label_value! {
     /// A request to the OAuth2 provider.
     ProviderRequest {
@@ -124,35 +121,6 @@ label_value! {
 pub trait Classify {
     /// The outcome label.
     fn class(&self) -> Outcome;
-}
-
-impl<T> Classify for Result<T, ProviderError> {
-    fn class(&self) -> Outcome {
-        match self {
-            Ok(_) => Outcome::Ok,
-            Err(ProviderError::Refused(_)) => Outcome::Refused,
-            Err(ProviderError::TokenRejected) => Outcome::TokenRejected,
-            Err(ProviderError::Forbidden(_)) => Outcome::Forbidden,
-            Err(ProviderError::Timeout) => Outcome::Timeout,
-            Err(ProviderError::Unreachable) => Outcome::Unreachable,
-            Err(ProviderError::BadResponse(_)) => Outcome::BadAnswer,
-            Err(ProviderError::Config(_)) => Outcome::NotSent,
-        }
-    }
-}
-
-/// A discovery fetch: a document, an HTTP error status, or a failure.
-impl<T> Classify for Result<Result<T, u16>, DiscoveryError> {
-    fn class(&self) -> Outcome {
-        match self {
-            Ok(Ok(_)) => Outcome::Ok,
-            Ok(Err(status)) if *status >= 500 => Outcome::BadAnswer,
-            Ok(Err(_)) => Outcome::Refused,
-            Err(DiscoveryError::Timeout(_)) => Outcome::Timeout,
-            Err(DiscoveryError::Unreachable(_)) => Outcome::Unreachable,
-            Err(_) => Outcome::BadAnswer,
-        }
-    }
 }
 
 impl<T> Classify for Result<T, ClientError> {

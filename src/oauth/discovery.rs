@@ -12,7 +12,7 @@ use super::error::ProviderError;
 use super::http::{read_capped, MAX_ANSWER};
 use super::reach;
 use crate::markdown;
-use crate::metrics::{self, ProviderRequest};
+use crate::metrics::{self, Classify, Outcome, ProviderRequest};
 
 /// The largest document read: real ones are 1 to 5 KiB.
 pub const MAX_DOCUMENT: usize = MAX_ANSWER;
@@ -65,6 +65,21 @@ pub enum DiscoveryError {
     /// An endpoint is not usable; the text quotes the document, so it is escaped here.
     #[error("the document's {}: {}", .0, markdown::escape(.1, 300))]
     BadEndpoint(&'static str, String),
+}
+
+/// A discovery fetch, as its metric's outcome label: a document, an HTTP error status, or
+/// a failure.
+impl<T> Classify for Result<Result<T, u16>, DiscoveryError> {
+    fn class(&self) -> Outcome {
+        match self {
+            Ok(Ok(_)) => Outcome::Ok,
+            Ok(Err(status)) if *status >= 500 => Outcome::BadAnswer,
+            Ok(Err(_)) => Outcome::Refused,
+            Err(DiscoveryError::Timeout(_)) => Outcome::Timeout,
+            Err(DiscoveryError::Unreachable(_)) => Outcome::Unreachable,
+            Err(_) => Outcome::BadAnswer,
+        }
+    }
 }
 
 /// The members the app uses; the rest is ignored.

@@ -3,6 +3,7 @@
 //! a code or a body. Every request module returns it; a refresh shares one (it is `Clone`).
 
 use crate::markdown;
+use crate::metrics::{Classify, Outcome};
 
 /// What went wrong at the provider. Clone, so one refresh's outcome can be shared.
 ///
@@ -80,6 +81,22 @@ impl ProviderError {
         match self {
             ProviderError::Refused(refusal) => refusal.text(false),
             other => other.to_string(),
+        }
+    }
+}
+
+/// How a provider request ended, as its metric's outcome label.
+impl<T> Classify for Result<T, ProviderError> {
+    fn class(&self) -> Outcome {
+        match self {
+            Ok(_) => Outcome::Ok,
+            Err(ProviderError::Refused(_)) => Outcome::Refused,
+            Err(ProviderError::TokenRejected) => Outcome::TokenRejected,
+            Err(ProviderError::Forbidden(_)) => Outcome::Forbidden,
+            Err(ProviderError::Timeout) => Outcome::Timeout,
+            Err(ProviderError::Unreachable) => Outcome::Unreachable,
+            Err(ProviderError::BadResponse(_)) => Outcome::BadAnswer,
+            Err(ProviderError::Config(_)) => Outcome::NotSent,
         }
     }
 }

@@ -11,6 +11,7 @@ use url::Url;
 use super::config::ProviderConfig;
 use super::error::ProviderError;
 use crate::markdown;
+use mattermost_apps::client::ReadError;
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 
 /// The most the app reads of a provider's answer. Token and userinfo answers are a few KiB
@@ -115,31 +116,16 @@ async fn send_token_request(
 }
 
 /// The body, or an error once it passes [`MAX_ANSWER`] bytes (read no further).
-pub(crate) async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
-    let too_large = || {
-        ProviderError::BadResponse(format!(
-            "the answer is larger than {} KiB",
-            MAX_ANSWER / 1024
-        ))
-    };
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_ANSWER as u64)
-    {
-        return Err(too_large());
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response
-        .chunk()
+pub(crate) async fn read_capped(response: reqwest::Response) -> Result<Vec<u8>, ProviderError> {
+    mattermost_apps::client::read_capped(response, MAX_ANSWER)
         .await
-        .map_err(|err| transport_error(&err))?
-    {
-        if body.len() + chunk.len() > MAX_ANSWER {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+        .map_err(|err| match err {
+            ReadError::TooLarge => ProviderError::BadResponse(format!(
+                "the answer is larger than {} KiB",
+                MAX_ANSWER / 1024
+            )),
+            ReadError::Transport(err) => transport_error(&err),
+        })
 }
 
 pub(crate) fn transport_error(err: &reqwest::Error) -> ProviderError {

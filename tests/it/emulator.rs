@@ -109,19 +109,29 @@ async fn the_rest_api_checks_tokens_roles_and_sizes_with_the_plugins_texts() {
         rest(&w, "GET", "/oauth2/user", Some(&alice), None).await,
         (200, r#"{ "access_token" : "a" }"#.to_owned())
     );
-    // KV: per (app, user); changed flags; {} when missing.
+    // KV: per (app, user); `changed` is true for every write, the same value again
+    // included (the plugin passes on pluginapi's "written"); {} when missing.
+    for _ in 0..2 {
+        assert_eq!(
+            rest(&w, "PUT", "/kv/p/k", Some(&alice), Some(b"[1]".to_vec()))
+                .await
+                .1,
+            r#"{"changed":true}"#
+        );
+    }
+    // Routed on the decoded path: `%2F` splits prefix and key; more or empty parts match
+    // no route.
     assert_eq!(
-        rest(&w, "PUT", "/kv/p/k", Some(&alice), Some(b"[1]".to_vec()))
-            .await
-            .1,
-        r#"{"changed":true}"#
+        rest(&w, "GET", "/kv/p%2Fk", Some(&alice), None).await,
+        (200, "[1]".to_owned())
     );
-    assert_eq!(
-        rest(&w, "PUT", "/kv/p/k", Some(&alice), Some(b"[1]".to_vec()))
-            .await
-            .1,
-        r#"{"changed":false}"#
-    );
+    for path in ["/kv/a%2Fb%2Fc", "/kv/p%2F", "/kv/"] {
+        assert_eq!(
+            rest(&w, "PUT", path, None, Some(b"1".to_vec())).await,
+            (404, "404 page not found\n".to_owned()),
+            "{path}"
+        );
+    }
     assert_eq!(
         rest(&w, "GET", "/kv/p/k", Some(&alice), None).await.1,
         "[1]"

@@ -1,6 +1,7 @@
 //! The integration tests: one binary (one link), one module per user story, against the
 //! Mattermost emulator and the fake provider. The stories that run external programs
-//! (node, Chromium) are compiled in with `--features e2e` only; see the README's Testing.
+//! (node, Chromium, redis-server, Prometheus) are compiled in with `--features e2e` only;
+//! see the README's Testing.
 
 mod support;
 

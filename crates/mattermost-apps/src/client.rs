@@ -249,7 +249,7 @@ impl AppsClient {
             .body(body)
             .send()
             .await?;
-        read_capped(check(response).await?).await
+        Ok(read_capped(check(response).await?, MAX_ANSWER).await?)
     }
 
     async fn get(&self, url: &str) -> Result<Vec<u8>, ClientError> {
@@ -259,7 +259,7 @@ impl AppsClient {
             .bearer_auth(self.token.expose_secret())
             .send()
             .await?;
-        read_capped(check(response).await?).await
+        Ok(read_capped(check(response).await?, MAX_ANSWER).await?)
     }
 
     async fn delete(&self, url: &str) -> Result<(), ClientError> {
@@ -278,9 +278,9 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientE
     if status.is_success() {
         return Ok(response);
     }
-    let message = match read_capped(response).await {
+    let message = match read_capped(response, MAX_ANSWER).await {
         Ok(body) => error_text(&body),
-        Err(err) => err.to_string(),
+        Err(err) => ClientError::from(err).to_string(),
     };
     Err(ClientError::Status {
         status: status.as_u16(),
@@ -288,22 +288,44 @@ async fn check(response: reqwest::Response) -> Result<reqwest::Response, ClientE
     })
 }
 
-/// The body, or [`ClientError::AnswerTooLarge`] once it passes [`MAX_ANSWER`].
-async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, ClientError> {
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_ANSWER as u64)
-    {
-        return Err(ClientError::AnswerTooLarge);
+/// Why [`read_capped`] returned no body.
+#[derive(Debug)]
+pub enum ReadError {
+    /// The body is longer than the limit (by its `Content-Length`, or once the chunks read
+    /// pass it); the rest was not read.
+    TooLarge,
+    /// The connection failed or timed out while the body was read.
+    Transport(reqwest::Error),
+}
+
+/// Reads an answer's body, refusing one over `limit` bytes without reading the rest: at
+/// once by its `Content-Length`, else chunk by chunk. For any answer an app reads whole
+/// from a server it does not control (this client's, or an OAuth2 provider's); each caller
+/// turns [`ReadError`] into its own error.
+pub async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, ReadError> {
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(ReadError::TooLarge);
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > MAX_ANSWER {
-            return Err(ClientError::AnswerTooLarge);
+    while let Some(chunk) = response.chunk().await.map_err(ReadError::Transport)? {
+        if body.len() + chunk.len() > limit {
+            return Err(ReadError::TooLarge);
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+impl From<ReadError> for ClientError {
+    fn from(err: ReadError) -> Self {
+        match err {
+            ReadError::TooLarge => ClientError::AnswerTooLarge,
+            ReadError::Transport(err) => err.into(),
+        }
+    }
 }
 
 /// The `message` of a Mattermost v4 error object (`{"id", "message", "status_code"}`), or

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use mattermost_apps::client::{ClientError, NewPost, API_PATH, MAX_ANSWER};
+use mattermost_apps::client::{read_capped, ClientError, NewPost, ReadError, API_PATH, MAX_ANSWER};
 use mattermost_apps::secret::SecretString;
 use mattermost_apps::{reqwest, AppsClient, CallError, CallResponse, Context};
 use serde_json::{json, Value};
@@ -154,6 +154,39 @@ async fn keys_the_plugin_cannot_address_and_oversized_values_are_refused_unsent(
         .await
         .expect_err("answer cap");
     assert!(matches!(err, ClientError::AnswerTooLarge), "{err}");
+}
+
+/// `read_capped` refuses an answer over the limit by its `Content-Length`, and a chunked one
+/// (no length) once its chunks pass the limit; an answer of exactly the limit is read whole.
+#[actix_web::test]
+async fn read_capped_stops_at_the_limit_with_or_without_a_length() {
+    let server = HttpServer::new(|| {
+        App::new()
+            .route("/sized", web::get().to(|| async { "a".repeat(100) }))
+            .route(
+                "/chunked",
+                web::get().to(|| async {
+                    let chunks = (0..10)
+                        .map(|_| Ok::<_, actix_web::Error>(web::Bytes::from(vec![b'a'; 10])));
+                    HttpResponse::Ok().streaming(futures::stream::iter(chunks))
+                }),
+            )
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .expect("bind");
+    let url = format!("http://{}", server.addrs()[0]);
+    actix_web::rt::spawn(server.run());
+    let http = reqwest::Client::new();
+    for path in ["/sized", "/chunked"] {
+        let get = || http.get(format!("{url}{path}")).send();
+        let response = get().await.expect("answers");
+        assert_eq!(response.content_length().is_none(), path == "/chunked");
+        let body = read_capped(response, 100).await.expect("at the limit");
+        assert_eq!(body.len(), 100, "{path}");
+        let over = read_capped(get().await.expect("answers"), 99).await;
+        assert!(matches!(over, Err(ReadError::TooLarge)), "{path}: {over:?}");
+    }
 }
 
 #[actix_web::test]

@@ -112,7 +112,7 @@ pub(crate) async fn handle(
 }
 
 fn route(st: &mut State, method: &str, path: &str, caller: &Caller, body: &[u8]) -> Answer {
-    let known = path == "/oauth2/app" || path == "/oauth2/user" || path.starts_with("/kv/");
+    let known = path == "/oauth2/app" || path == "/oauth2/user" || kv_route(path).is_some();
     if !known {
         return Answer::error(404, "404 page not found");
     }
@@ -309,22 +309,29 @@ fn oauth2_user(
     )
 }
 
+/// The (prefix, key) of `/kv/{key}` or `/kv/{prefix}/{key}`, matched as the plugin's router
+/// (gorilla/mux) does: on the decoded path, each part one or more characters other than `/`
+/// (mattermost-plugin-apps: server/httpin/service.go). So `/kv/a%2Fb` is prefix `a`, key `b`.
+fn kv_route(path: &str) -> Option<(String, String)> {
+    let decoded = percent_decode(path.strip_prefix("/kv/")?);
+    match decoded.split('/').collect::<Vec<_>>().as_slice() {
+        [key] if !key.is_empty() => Some((String::new(), key.to_string())),
+        [prefix, key] if !prefix.is_empty() && !key.is_empty() => {
+            Some((prefix.to_string(), key.to_string()))
+        }
+        _ => None,
+    }
+}
+
 fn kv(app: &mut InstalledApp, user: &User, method: &str, path: &str, body: &[u8]) -> Answer {
-    let rest = path.strip_prefix("/kv/").unwrap_or("");
-    let segments: Vec<String> = rest.split('/').map(percent_decode).collect();
-    let (prefix, key) = match segments.as_slice() {
-        [key] => (String::new(), key.clone()),
-        [prefix, key] => (prefix.clone(), key.clone()),
-        _ => return Answer::error(404, "404 page not found"),
+    let Some((prefix, key)) = kv_route(path) else {
+        return Answer::error(404, "404 page not found");
     };
     if prefix.len() > 2 {
         return Answer::error(
             500,
             format!("prefix \"{prefix}\" is longer than the limit of 2 ASCII characters"),
         );
-    }
-    if key.is_empty() {
-        return Answer::error(400, "key must not be empty: invalid input");
     }
     let id = (user.id.clone(), prefix, key);
     match method {
@@ -337,9 +344,10 @@ fn kv(app: &mut InstalledApp, user: &User, method: &str, path: &str, body: &[u8]
             if serde_json::from_slice::<Value>(body).is_err() {
                 return Answer::error(400, "payload is not valid json: invalid input");
             }
-            let changed = app.kv.get(&id).map(Vec::as_slice) != Some(body);
             app.kv.insert(id, body.to_vec());
-            Answer::json(json!({ "changed": changed }).to_string().into_bytes())
+            // The plugin passes on pluginapi's `KV.Set` "written" flag, true for every
+            // write, the same value again included (server/store/appkv.go).
+            Answer::json(br#"{"changed":true}"#.to_vec())
         }
     }
 }
