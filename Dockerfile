@@ -34,15 +34,16 @@ WORKDIR /build
 #    crates/mattermost-apps; cargo also needs the manifests (and a crate root)
 #    of the workspace's test crates, crates/mattermost-apps-testkit and
 #    tests/support, which are never built here (`-p hello-oauth2-rs`: the app
-#    and what it depends on). Cargo refuses a manifest whose declared [[bench]]
-#    or [[test]] files are missing, so benches/ and the library's tests/ come
-#    along (small, rarely changed, not built here).
+#    and what it depends on). Cargo refuses a manifest whose declared [[bench]],
+#    [[test]] or [[example]] files are missing, so benches/ and the library's
+#    tests/ and examples/ come along (small, rarely changed, not built here).
 COPY Cargo.toml Cargo.lock ./
 COPY crates/mattermost-apps/Cargo.toml ./crates/mattermost-apps/Cargo.toml
 COPY crates/mattermost-apps-testkit/Cargo.toml ./crates/mattermost-apps-testkit/Cargo.toml
 COPY tests/support/Cargo.toml ./tests/support/Cargo.toml
 COPY benches ./benches
 COPY crates/mattermost-apps/tests ./crates/mattermost-apps/tests
+COPY crates/mattermost-apps/examples ./crates/mattermost-apps/examples
 RUN mkdir src crates/mattermost-apps/src crates/mattermost-apps-testkit/src tests/support/src \
  && echo 'fn main() {}' > src/main.rs \
  && : > src/lib.rs \

@@ -60,7 +60,8 @@ async fn a_refresh_whose_store_back_fails_once_keeps_the_user_connected() {
     let t0 = connected(&story, &gina, "real-store-fails.png").await;
 
     // The refresh rotates the refresh token at the provider; storing it back fails once.
-    mm.fault_next("POST", &oauth2_user(), "refresh_token", Fault::Fail(500));
+    // (The next token stored is the refreshed one, sealed: an envelope with a nonce.)
+    mm.fault_next("POST", &oauth2_user(), "nonce", Fault::Fail(500));
     let info = expect_ok(&run(&gina, "info").await);
     assert!(info.contains(&display_name(&gina.user.username)), "{info}");
     // Stored again after the failure (within the call or right after it).
