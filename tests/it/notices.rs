@@ -134,6 +134,35 @@ async fn a_refresh_refused_after_its_call_gave_up_is_told_once() {
 }
 
 #[tokio::test]
+async fn a_renewed_token_that_can_never_be_stored_after_its_call_gave_up_is_told() {
+    let app = TestApp::spawn_with(&new_secret(), |s| {
+        s.call_deadline = Duration::from_millis(700)
+    })
+    .await;
+    let w = World::with_app(app).await;
+    w.provider.set_rotation(true);
+    connected_with_an_expiring_token(&w).await;
+    // Over the plugin's 8 KiB cap once sealed: Mattermost will never store it.
+    w.provider.set_access_token_padding(9000);
+    let mut held = w.provider.hold_next(Endpoint::Token);
+    let text = expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
+    assert!(text.contains("The provider is slow"), "{text}");
+    held.seen().await;
+    held.release();
+    let messages = direct_messages(&w, &w.alice, 2).await;
+    let lost = &messages[1];
+    assert!(
+        lost.message
+            .contains("Mattermost could not save the new token"),
+        "{lost:?}"
+    );
+    assert!(
+        lost.message.contains(&format!("`{COMMAND} connect`")),
+        "{lost:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_user_who_sees_the_error_gets_no_message() {
     let w = World::new().await;
     connected_with_an_expiring_token(&w).await;
