@@ -18,4 +18,5 @@ mod configure;
 mod connect;
 mod example;
 mod install;
+mod notices;
 mod sealed;

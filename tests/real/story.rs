@@ -44,6 +44,11 @@ impl Story {
     /// Waits for the server, removes the app if a previous story left it installed, and
     /// starts a fresh app behind a tap.
     pub async fn begin() -> Self {
+        Self::begin_with(|_| {}).await
+    }
+
+    /// [`Story::begin`] with the app's settings changed by `change`.
+    pub async fn begin_with(change: impl FnOnce(&mut hello_oauth2_rs::settings::Settings)) -> Self {
         let guard = exclusive().await;
         let s = stack();
         // REAL_MM_SERVER=9 runs the same stories on a 9.x server (scripts/real-mattermost).
@@ -63,6 +68,7 @@ impl Story {
         let tap_url = tap.url.clone();
         let app = TestApp::spawn_with(&new_secret(), |settings| {
             settings.root_url = Url::parse(&tap_url).expect("the tap's URL parses");
+            change(settings);
         })
         .await;
         tap.forward_to(&app.root_url);
@@ -77,7 +83,17 @@ impl Story {
 
     /// [`Story::begin`], then the install with the right secret.
     pub async fn installed() -> Self {
-        let story = Self::begin().await;
+        Self::install_begun(Self::begin().await).await
+    }
+
+    /// [`Story::begin_with`], then the install with the right secret.
+    pub async fn installed_with(
+        change: impl FnOnce(&mut hello_oauth2_rs::settings::Settings),
+    ) -> Self {
+        Self::install_begun(Self::begin_with(change).await).await
+    }
+
+    async fn install_begun(story: Self) -> Self {
         let secret = story.app.secret.clone();
         let text = expect_ok(&story.install(&secret).await);
         assert!(text.contains("Installed"), "{text}");
