@@ -61,6 +61,17 @@ impl Bot {
     }
 }
 
+/// Tells `user_id` their connection ended, and `why` (logged when there is no bot).
+pub async fn tell_ended(bot: Option<&Bot>, user_id: &str, why: &str) {
+    match bot {
+        Some(bot) => bot.tell(user_id, &ended(why)).await,
+        None => log::warn!(
+            "cannot tell user {} that their connection ended: the call carried no bot token",
+            logline::escape(user_id)
+        ),
+    }
+}
+
 /// The message for a connection the app ended; `why` is the error's sentence (Markdown,
 /// outside text in it already escaped).
 pub fn ended(why: &str) -> String {

@@ -15,10 +15,8 @@
 //!    that the token is kept ([`super::unstored`], handed only to a caller holding the token
 //!    it replaces) and stored in the background, retaking the lock for each attempt.
 //!
-//! Each refresh runs as its own task: a call that stops waiting does not stop it. When the
-//! task ends the connection (the provider refused the refresh token, or the new token could
-//! never be stored) and no call is waiting to tell the user, the app's bot tells them
-//! ([`crate::notice`]).
+//! Each refresh runs as its own task: a call that stops waiting does not stop it. A task
+//! that ends the connection with no call waiting has the bot tell the user ([`notice`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -107,15 +105,12 @@ impl Refresher {
         let inner = self.inner.clone();
         let (answer, waiting) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
-            let bot = user.bot.clone();
-            let user_id = user.key.user_id.clone();
+            let (bot, user_id) = (user.bot.clone(), user.key.user_id.clone());
             let (outcome, ended) = inner.refresh(provider, user, old, until).await;
-            // A call still waiting answers its user with the error; only a refresh that
-            // outlived its call tells them in a direct message.
-            if let Err(Err(err)) = answer.send(outcome) {
-                if ended {
-                    tell_ended(bot.as_ref(), &user_id, &err).await;
-                }
+            // A waiting call answers its user with the error; only a refresh that outlived
+            // its call has the bot tell them.
+            if let (Err(Err(err)), true) = (answer.send(outcome), ended) {
+                notice::tell_ended(bot.as_ref(), &user_id, &err.to_string()).await;
             }
         });
         waiting.await.unwrap_or(Err(RefreshError::Stopped))
@@ -414,18 +409,7 @@ impl Inner {
             }
         }
         // No call is waiting for this one: the bot tells the user.
-        let err = self.unstored.lose(&user.key, &replaced, &why);
-        tell_ended(user.bot.as_ref(), &user.key.user_id, &err).await;
-    }
-}
-
-/// Tells `user_id` that their connection ended, and why; logged when there is no bot.
-async fn tell_ended(bot: Option<&notice::Bot>, user_id: &str, why: &RefreshError) {
-    match bot {
-        Some(bot) => bot.tell(user_id, &notice::ended(&why.to_string())).await,
-        None => log::warn!(
-            "cannot tell user {} that their connection ended: the call carried no bot token",
-            logline::escape(user_id)
-        ),
+        let err = self.unstored.lose(&user.key, &replaced, &why).to_string();
+        notice::tell_ended(user.bot.as_ref(), &user.key.user_id, &err).await;
     }
 }
