@@ -7,11 +7,13 @@
 //! itself ended it, under the user's refresh lock, by clearing the stored token (or giving
 //! up storing its replacement). The cleared record is the marker: it lives in Mattermost
 //! (every replica, every restart sees it), no later call finds a token to refresh, and
-//! connecting again replaces it. Mattermost's GitLab plugin guards the same way: it
-//! refreshes under a per-user cluster mutex, reads the token again under it, and on
-//! `invalid_grant` deletes the stored token before its one DM
-//! (mattermost/mattermost-plugin-gitlab: server/plugin.go, `getOrRefreshTokenWithMutex`,
-//! `handleRevokedToken`), after users got several DMs for one revoked token.
+//! connecting again replaces it. Mattermost's plugins guard the same way after users got
+//! a message per failed refresh: GitLab refreshes under a per-user cluster mutex and deletes
+//! the stored token before its one message (mattermost/mattermost-plugin-gitlab:
+//! server/plugin.go, `getOrRefreshTokenWithMutex`, `handleRevokedToken`); Google Calendar's
+//! engine sends it only when it is the one that set the stored token to nil
+//! (mattermost/mattermost-plugin-mscalendar: calendar/store/user_store.go,
+//! `DisconnectUserFromStoreIfNecessary`).
 
 use mattermost_apps::secret::{ExposeSecret, SecretString};
 use mattermost_apps::AppsClient;
