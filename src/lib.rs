@@ -19,6 +19,7 @@ pub mod logline;
 pub mod markdown;
 pub mod metrics;
 pub mod names;
+pub mod notice;
 pub mod oauth;
 pub mod seal;
 pub mod secret;

@@ -121,9 +121,8 @@ impl Application {
     }
 
     /// Serves until the server is stopped or dropped (the tests' way; signals are left
-    /// to the caller).
-    /// Once the server stops, the refreshed tokens still unstored are stored (for at most
-    /// [`DRAIN`]) before returning.
+    /// to the caller). Once the server stops, the refreshed tokens still unstored are
+    /// stored (for at most `DRAIN`) before returning.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let state = self.state.clone();
         let server = async {

@@ -3,14 +3,17 @@
 //! token for the acting user. On any failure nothing is stored, so an earlier token stays.
 //! With an issuer configured, the response must come from it (RFC 9207's `iss`).
 //! The plugin shows an error here as a plain-text page, so provider text is not escaped.
+//! A connect that completes is confirmed by the bot in a direct message naming the remote
+//! account: the page the browser ends on says nothing.
 
 use actix_web::web;
 use tokio::time::Instant;
 
-use super::context::{as_user, provider, store_over_refreshes};
+use super::context::{as_user, bot, provider, store_over_refreshes};
 use crate::error::AppError;
 use crate::metrics;
-use crate::oauth::{client, ProviderConfig, ProviderError};
+use crate::notice::{self, Bot};
+use crate::oauth::{client, ProviderConfig, ProviderError, StoredToken};
 use crate::state::AppState;
 use mattermost_apps::CallResponse;
 use mattermost_apps::Verified;
@@ -71,7 +74,42 @@ pub async fn complete(
         crate::logline::escape(ctx.acting_user.as_ref().map_or("?", |u| u.id.as_str())),
         config.kind
     );
+    match bot(&state, ctx)? {
+        // In its own task: the answer does not wait for the provider's userinfo endpoint.
+        Some(bot) => {
+            let http = state.http.clone();
+            tokio::spawn(confirm(bot, http, config, user.key.user_id, token));
+        }
+        None => log::warn!("cannot confirm a connect: the call carried no bot token"),
+    }
     Ok(web::Json(CallResponse::default()))
+}
+
+/// Tells `user_id` they are connected, naming the account when a userinfo URL is
+/// configured and answers (the name and e-mail come from the provider: escaped).
+async fn confirm(
+    bot: Bot,
+    http: reqwest::Client,
+    config: ProviderConfig,
+    user_id: String,
+    token: StoredToken,
+) {
+    let account = match &config.userinfo_url {
+        Some(url) => match client::userinfo(&http, url, &token.access_token).await {
+            Ok(identity) => Some(identity.describe()),
+            Err(err) => {
+                log::warn!(
+                    "could not read the account user {} connected: {}",
+                    crate::logline::escape(&user_id),
+                    crate::logline::escape(&err.plain())
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let text = notice::connected(config.kind.label(), account.as_deref());
+    bot.tell(&user_id, &text).await;
 }
 
 /// RFC 9207: an authorization response names the server that issued it. One naming another

@@ -4,7 +4,7 @@
 use actix_web::web;
 use serde_json::Value;
 
-use super::context::provider;
+use super::context::{acting_user, provider};
 use crate::error::AppError;
 use crate::oauth::client;
 use crate::state::AppState;
@@ -35,6 +35,9 @@ pub async fn connect_url(
     state: web::Data<AppState>,
     call: Verified,
 ) -> Result<web::Json<CallResponse>, AppError> {
+    // With `act_as_bot` the plugin expands a call from a browser with no Mattermost
+    // session too (as the bot): such a flow could never complete for anyone.
+    acting_user(&call.context)?;
     let oauth2 = &call.context.oauth2;
     let config = provider(&state, oauth2)?;
     let oauth_state = call.value_str("state").ok_or(AppError::Invalid {

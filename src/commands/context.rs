@@ -3,6 +3,7 @@
 //! missing part is an [`AppError`] naming it.
 
 use crate::error::AppError;
+use crate::notice::Bot;
 use crate::oauth::lock::UserKey;
 use crate::oauth::user_token::{Sealing, StoreError};
 use crate::oauth::{AsUser, Provider, ProviderConfig, StoredToken, UserToken};
@@ -109,7 +110,18 @@ pub(super) fn as_user(state: &AppState, ctx: &Context) -> Result<AsUser, AppErro
             keys: state.keys.clone(),
             app_id: state.app_id.clone(),
         },
+        bot: bot(state, ctx)?,
     })
+}
+
+/// The app's bot, when the context carries its token (the app is granted `act_as_bot`).
+pub(super) fn bot(state: &AppState, ctx: &Context) -> Result<Option<Bot>, AppError> {
+    Ok(Bot::new(
+        state.http.clone(),
+        site_url(state, ctx)?,
+        &ctx.bot_user_id,
+        ctx.bot_access_token.as_ref(),
+    ))
 }
 
 /// Stores `token` (sealed; `None` clears it) as the acting user's token so that it wins

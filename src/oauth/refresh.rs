@@ -15,7 +15,8 @@
 //!    that the token is kept ([`super::unstored`], handed only to a caller holding the token
 //!    it replaces) and stored in the background, retaking the lock for each attempt.
 //!
-//! Each refresh runs as its own task: a call that stops waiting does not stop it.
+//! Each refresh runs as its own task: a call that stops waiting does not stop it. A task
+//! that ends the connection with no call waiting has the bot tell the user ([`notice`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -28,9 +29,10 @@ use super::error::ProviderError;
 use super::lock::{Guard, LockError, Locks, UserKey};
 use super::token::StoredToken;
 use super::unstored::Unstored;
-use super::user_token::{clear_unless_replaced, same, AsUser, Provider, StoreError};
+use super::user_token::{clear_unless_replaced, same, AsUser, Cleared, Provider, StoreError};
 use crate::logline;
 use crate::metrics::{self, RefreshResult};
+use crate::notice;
 use mattermost_apps::secret::ExposeSecret;
 
 /// Background store attempts after the call's deadline, the first after [`FIRST_RETRY`],
@@ -101,9 +103,17 @@ impl Refresher {
         until: Instant,
     ) -> Outcome {
         let inner = self.inner.clone();
-        tokio::spawn(inner.refresh(provider, user, old, until))
-            .await
-            .unwrap_or(Err(RefreshError::Stopped))
+        let (answer, waiting) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let (bot, user_id) = (user.bot.clone(), user.key.user_id.clone());
+            let (outcome, ended) = inner.refresh(provider, user, old, until).await;
+            // A waiting call answers its user with the error; only a refresh that outlived
+            // its call has the bot tell them.
+            if let (Err(Err(err)), true) = (answer.send(outcome), ended) {
+                notice::tell_ended(bot.as_ref(), &user_id, &err.to_string()).await;
+            }
+        });
+        waiting.await.unwrap_or(Err(RefreshError::Stopped))
     }
 
     /// For `disconnect` and `complete`, before they store: starts a new generation (no
@@ -166,6 +176,9 @@ enum Attempt {
 /// Where the refresh under the lock ended.
 enum Step {
     Done(Outcome),
+    /// This refresh ended the connection: the provider refused the refresh token (and the
+    /// stored token was cleared), or the new token will never be stored.
+    Ended(RefreshError),
     /// A new token that could not be stored within the call's deadline, and the stored
     /// token it replaces.
     Unstored {
@@ -175,16 +188,17 @@ enum Step {
 }
 
 impl Inner {
+    /// The outcome, and whether this refresh ended the connection.
     async fn refresh(
         self: Arc<Self>,
         provider: Provider,
         user: AsUser,
         old: StoredToken,
         until: Instant,
-    ) -> Outcome {
+    ) -> (Outcome, bool) {
         if let Some(outcome) = self.unstored.for_caller(&user.key, &old) {
             metrics::refresh(RefreshResult::Joined);
-            return outcome;
+            return (outcome, false);
         }
         let waited = Instant::now();
         let locked = match self.locks.generation(&user.key).await {
@@ -196,7 +210,7 @@ impl Inner {
             Err(err) => Err(err),
         };
         metrics::lock_wait(waited.elapsed());
-        let (generation, guard) = locked.map_err(|err| {
+        let locked = locked.map_err(|err| {
             if let LockError::Unavailable(why) = &err {
                 self.lock_unavailable.fetch_add(1, Ordering::Relaxed);
                 metrics::refresh(RefreshResult::LockUnavailable);
@@ -206,13 +220,18 @@ impl Inner {
                 );
             }
             RefreshError::Lock(err)
-        })?;
+        });
+        let (generation, guard) = match locked {
+            Ok(locked) => locked,
+            Err(err) => return (Err(err), false),
+        };
         let step = self
             .under_lock(&provider, &user, &old, generation, until)
             .await;
         self.locks.release(guard).await;
         match step {
-            Step::Done(outcome) => outcome,
+            Step::Done(outcome) => (outcome, false),
+            Step::Ended(err) => (Err(err), true),
             Step::Unstored { replaced, new } => {
                 self.unstored.keep(&user.key, &replaced, &new);
                 tokio::spawn(self.clone().store_later(
@@ -222,7 +241,7 @@ impl Inner {
                     new.clone(),
                     generation,
                 ));
-                Ok(new)
+                (Ok(new), false)
             }
         }
     }
@@ -263,10 +282,11 @@ impl Inner {
             Ok(new) => new,
             Err(err) if err.is_invalid_grant() => {
                 metrics::refresh(RefreshResult::InvalidGrant);
-                return Step::Done(match clear_unless_replaced(user, &old).await {
-                    Some(current) => Ok(current),
-                    None => Err(provider.refresh_token_refused()),
-                });
+                return match clear_unless_replaced(user, &old).await {
+                    Cleared::Replaced(current) => Step::Done(Ok(current)),
+                    Cleared::Ended => Step::Ended(provider.refresh_token_refused()),
+                    Cleared::NotByThisCall => Step::Done(Err(provider.refresh_token_refused())),
+                };
             }
             Err(err) => {
                 metrics::refresh(RefreshResult::Failed);
@@ -288,7 +308,7 @@ impl Inner {
                     return Step::Done(current.ok_or(RefreshError::Superseded))
                 }
                 Attempt::Never(why) => {
-                    return Step::Done(Err(self.unstored.lose(&user.key, &old, &why)))
+                    return Step::Ended(self.unstored.lose(&user.key, &old, &why))
                 }
                 Attempt::Retry(_) if Instant::now() + wait < until => {
                     metrics::refresh(RefreshResult::RetriedStore);
@@ -388,6 +408,8 @@ impl Inner {
                 }
             }
         }
-        self.unstored.lose(&user.key, &replaced, &why);
+        // No call is waiting for this one: the bot tells the user.
+        let err = self.unstored.lose(&user.key, &replaced, &why).to_string();
+        notice::tell_ended(user.bot.as_ref(), &user.key.user_id, &err).await;
     }
 }

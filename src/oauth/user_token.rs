@@ -16,6 +16,7 @@ use super::refresh::{RefreshError, Refresher};
 use super::token::StoredToken;
 use crate::logline;
 use crate::metrics::{self, MattermostRequest, Removal};
+use crate::notice::Bot;
 use crate::seal::{KeyRing, OpenError};
 use mattermost_apps::client::ClientError;
 use mattermost_apps::secret::ExposeSecret;
@@ -86,6 +87,8 @@ pub struct AsUser {
     pub mattermost: AppsClient,
     /// How the user's token is sealed.
     pub sealing: Sealing,
+    /// The app's bot, to tell the user when their connection ends with no call to answer.
+    pub bot: Option<Bot>,
 }
 
 /// Why the stored token could not be read.
@@ -252,6 +255,7 @@ impl<'a> UserToken<'a> {
     /// Replaces `old` with a fresh token, stored, however many calls ask at the same time.
     async fn refresh(&self, old: &StoredToken) -> Result<StoredToken, RefreshError> {
         if old.refresh_token.expose_secret().is_empty() {
+            // The call answers its user with the error: no direct message needed.
             clear_unless_replaced(&self.user, old).await;
             return Err(self.provider.no_refresh_token());
         }
@@ -265,7 +269,8 @@ impl<'a> UserToken<'a> {
             .await
     }
 
-    /// Clears a rejected token and says so.
+    /// Clears a rejected token and says so (in the call's answer: the user is in front of
+    /// it, so no direct message).
     async fn dead(&self, token: &StoredToken) -> RefreshError {
         clear_unless_replaced(&self.user, token).await;
         RefreshError::Dead(format!(
@@ -275,19 +280,33 @@ impl<'a> UserToken<'a> {
     }
 }
 
-/// Clears the stored token unless another call has already replaced `dead`, and returns
-/// that replacement when there is one.
-pub async fn clear_unless_replaced(user: &AsUser, dead: &StoredToken) -> Option<StoredToken> {
-    if let Ok(Some(current)) = user.read().await {
-        if !same(&current, dead) {
-            return Some(current);
+/// What [`clear_unless_replaced`] found and did.
+#[derive(Debug)]
+pub enum Cleared {
+    /// Another call has already stored this replacement; nothing was cleared.
+    Replaced(StoredToken),
+    /// This call cleared the dead token: it ended the connection.
+    Ended,
+    /// Nothing is stored any more (another call cleared it), or the clear failed.
+    NotByThisCall,
+}
+
+/// Clears the stored token unless another call has already replaced (or cleared) `dead`.
+pub async fn clear_unless_replaced(user: &AsUser, dead: &StoredToken) -> Cleared {
+    match user.read().await {
+        Ok(Some(current)) if !same(&current, dead) => return Cleared::Replaced(current),
+        Ok(None) => return Cleared::NotByThisCall,
+        // The dead token, or unreadable: clear it.
+        _ => {}
+    }
+    match user.clear().await {
+        Ok(()) => Cleared::Ended,
+        Err(err) => {
+            log::warn!(
+                "could not clear a dead token: {}",
+                logline::escape(&err.to_string())
+            );
+            Cleared::NotByThisCall
         }
     }
-    if let Err(err) = user.clear().await {
-        log::warn!(
-            "could not clear a dead token: {}",
-            logline::escape(&err.to_string())
-        );
-    }
-    None
 }

@@ -203,7 +203,11 @@ async fn contexts_carry_exactly_what_was_expanded() {
     assert_eq!(ctx["bot_user_id"], json!(w.mm.bot().id));
     assert_eq!(ctx["developer_mode"], true);
     assert_eq!(ctx["locale"], "en");
-    assert!(ctx.get("bot_access_token").is_none(), "no act_as_bot");
+    // The app has act_as_bot: its bot's app session comes with every call.
+    assert_eq!(
+        ctx["bot_access_token"],
+        json!(w.mm.app_session_token(&w.mm.bot()))
+    );
     assert_eq!(ctx["acting_user"]["id"], json!(w.alice.id));
     assert_eq!(
         ctx["acting_user"]["username"], "",
@@ -275,11 +279,18 @@ async fn clients_cannot_call_the_plugins_own_paths() {
 async fn the_browser_leg_checks_session_and_state_like_the_plugin() {
     let w = World::new().await;
     w.configure_custom_provider().await;
-    // No session: the state names nobody and the call cannot be expanded.
+    // No session: the state names nobody; the call is expanded as the bot (act_as_bot)
+    // without an acting user, and the app refuses it.
     let anonymous = crate::support::mattermost::Browser::anonymous(w.mm.site_url());
     let connect = within("connect", anonymous.get(&w.mm.connect_url())).await;
     assert_eq!(connect.status, 500);
-    assert!(connect.body.contains("can't expand"), "{}", connect.body);
+    assert!(
+        connect
+            .body
+            .contains("did not send what this command needs"),
+        "{}",
+        connect.body
+    );
 
     let alice = w.mm.browser(&w.alice).await;
     let bob = w.mm.browser(&w.bob).await;

@@ -128,7 +128,8 @@ async fn connect_complete_info_disconnect() {
         !info.contains(&access) && !info.contains(&refresh),
         "{info}"
     );
-    assert_eq!(w.provider.counts().userinfo, 1);
+    // The bot's confirmation read it once, info once.
+    assert_eq!(w.provider.counts().userinfo, 2);
 
     // disconnect: cleared here, revoked there.
     let text = expect_ok(&w.run(&w.alice, &format!("{COMMAND} disconnect")).await);

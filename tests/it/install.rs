@@ -37,10 +37,11 @@ async fn the_manifest_names_the_root_url_uses_jwt_and_passes_the_plugin_rules() 
     );
     assert_eq!(validate_manifest(&manifest), Vec::<String>::new());
     assert_eq!(manifest["app_id"], "hello-oauth2-rs");
-    // The permissions the flow needs, and nothing that would hand out a bot token.
+    // The permissions the flow needs: the bot (its direct messages), the user's session
+    // (the Apps REST API as them), remote OAuth2.
     assert_eq!(
         manifest["requested_permissions"],
-        json!(["act_as_user", "remote_oauth2"])
+        json!(["act_as_bot", "act_as_user", "remote_oauth2"])
     );
     assert!(manifest["requested_locations"]
         .as_array()

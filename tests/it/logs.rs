@@ -119,7 +119,10 @@ async fn log_of_a_flow_without_secrets(format: &str) -> (String, World) {
     w.provider.fail_next(Endpoint::Userinfo, Fault::ServerError);
     expect_error(&w.run(&w.alice, &format!("{COMMAND} info")).await);
     expect_ok(&w.run(&w.alice, &format!("{COMMAND} disconnect")).await);
+    // Bob's confirmation cannot be posted: logged, with the bot's token nowhere.
+    w.mm.set_posting_down(true);
     w.connect(&w.bob).await;
+    w.mm.set_posting_down(false);
     w.provider.fail_next(Endpoint::Revoke, Fault::ServerError);
     expect_ok(&w.run(&w.bob, &format!("{COMMAND} disconnect")).await);
 
@@ -127,6 +130,13 @@ async fn log_of_a_flow_without_secrets(format: &str) -> (String, World) {
     assert!(
         log.contains("DEBUG"),
         "the log was captured at debug level:\n{log}"
+    );
+    assert!(
+        log.contains(&format!(
+            "could not send a direct message to user {}",
+            w.bob.id
+        )),
+        "the failed confirmation was logged:\n{log}"
     );
 
     let mut secrets = vec![

@@ -17,6 +17,7 @@ mod flow;
 mod install;
 mod issuer;
 mod logs;
+mod notices;
 mod outside_text;
 mod pooling;
 #[cfg(feature = "e2e")]

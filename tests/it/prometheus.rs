@@ -86,8 +86,9 @@ async fn prometheus_sees_the_series_move_as_the_stories_run() {
             2.0,
         ),
         (
+            // Two by info, two by the bot's confirmations of the two connects.
             r#"sum(hello_oauth2_rs_provider_request_duration_seconds_count{kind="userinfo",outcome="ok"})"#,
-            2.0,
+            4.0,
         ),
         (
             r#"sum(hello_oauth2_rs_provider_request_duration_seconds_count{kind="userinfo",outcome="bad_answer"})"#,

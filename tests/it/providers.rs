@@ -137,7 +137,11 @@ async fn a_401_before_expiry_refreshes_once_and_retries() {
     let info = expect_ok(&w.run(&w.alice, &format!("{COMMAND} info")).await);
     assert!(info.contains("refreshed just now"), "{info}");
     assert_eq!(w.provider.counts().refreshes, 1);
-    assert_eq!(w.provider.counts().userinfo, 2, "rejected, then retried");
+    assert_eq!(
+        w.provider.counts().userinfo,
+        3,
+        "the bot's confirmation, then info's: rejected, then retried"
+    );
     let new = w.stored_token(&w.alice).expect("still connected");
     assert_ne!(field(&new, "access_token"), field(&old, "access_token"));
     assert!(w.provider.access_token_active(&field(&new, "access_token")));

@@ -20,5 +20,6 @@ mod connect;
 mod example;
 mod install;
 mod lifecycle;
+mod notices;
 mod replicas;
 mod sealed;

@@ -149,13 +149,23 @@ impl World {
     }
 
     /// Connects `user` through the browser flow and checks the stored token is theirs.
+    /// Returns once the app's bot has sent (or tried to send) its confirmation, so the
+    /// provider requests that makes (userinfo) never mix with the story's next ones.
     pub async fn connect(&self, user: &User) -> Value {
+        let tried = || self.mm.direct_messages_to(user).len() + self.mm.posting_refused();
+        let before = tried();
         let walk = self.walk(user).await;
         assert!(
             walk.completed(),
             "the flow did not complete: {:#?}",
             walk.last()
         );
+        within("the bot's confirmation", async {
+            while tried() == before {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        })
+        .await;
         let token = self.stored_token(user).expect("a token is stored");
         let access = token["access_token"].as_str().expect("an access token");
         assert_eq!(

@@ -17,6 +17,8 @@
 //!   and a command line run against them ([`Mattermost::command`]);
 //! - `rest.rs`: the Apps REST API under `/plugins/com.mattermost.apps/api/v1`, the stored
 //!   data behind it, and its one-shot faults;
+//! - [`v4`]: Mattermost's own `/api/v4` calls a direct message needs (a direct channel, a
+//!   post), and the posts made;
 //! - [`browser`]: the browser leg of remote OAuth2: `/login`, `…/oauth2/remote/connect`,
 //!   `…/oauth2/remote/complete`, and a Rust [`Browser`] that walks it;
 //! - [`records`]: every call, REST request, refresh event, dropped binding and static fetch
@@ -42,6 +44,7 @@ mod rest;
 mod runner;
 pub mod state;
 mod users;
+pub mod v4;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -58,6 +61,7 @@ pub use command::CommandError;
 pub use context::ClientContext;
 pub use records::{CallRecord, EventTarget, RefreshEvent, RestRecord, StaticFetch};
 pub use state::{InstalledApp, RestFault, SessionKind, User};
+pub use v4::PostRecord;
 
 use state::State;
 
@@ -179,6 +183,10 @@ impl Mattermost {
                 .route(
                     &format!("{API_PATH}/{{tail:.*}}"),
                     web::route().to(rest::handle),
+                )
+                .route(
+                    &format!("{}/{{tail:.*}}", v4::V4_PATH),
+                    web::route().to(v4::handle),
                 )
         })
         .workers(options.workers)

@@ -84,6 +84,10 @@ pub struct Records {
     pub dropped: Vec<Dropped>,
     /// Static asset fetches.
     pub statics: Vec<StaticFetch>,
+    /// Posts created through `/api/v4/posts`.
+    pub posts: Vec<super::v4::PostRecord>,
+    /// `/api/v4` requests refused while posting was down.
+    pub v4_refused: usize,
 }
 
 impl Mattermost {

@@ -206,6 +206,10 @@ pub struct State {
     pub rest_late: Vec<(String, String, std::time::Duration)>,
     /// REST requests (method, path) that fail with a 500 until switched back on.
     pub rest_down: Vec<(Option<String>, String)>,
+    /// Direct message channels created through `/api/v4/channels/direct`.
+    pub direct_channels: Vec<super::v4::DirectChannel>,
+    /// Every `/api/v4` request fails with a 500 until switched back on.
+    pub v4_down: bool,
     /// Records.
     pub records: Records,
 }
