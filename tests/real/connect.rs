@@ -214,20 +214,7 @@ async fn a_refresh_refused_with_invalid_grant_offers_connect_again() {
     let token = stored_token(&story, &erin).await.expect("connected");
 
     // The provider forgets the grant (as when the user revokes the app there).
-    let response = within(
-        "revocation at oidc-provider",
-        reqwest::Client::new()
-            .post(&oidc.endpoints.revocation_endpoint)
-            .basic_auth(&oidc.client_id, Some(&oidc.client_secret))
-            .form(&[
-                ("token", field(&token, "refresh_token").as_str()),
-                ("token_type_hint", "refresh_token"),
-            ])
-            .send(),
-    )
-    .await
-    .expect("oidc-provider answers");
-    assert_eq!(response.status().as_u16(), 200);
+    revoke_grant(&oidc, &token).await;
 
     let text = expect_error(&run(&erin, "info").await);
     assert!(
@@ -350,4 +337,23 @@ async fn an_admin_and_a_user_connecting_at_once_each_get_their_own_token() {
             "{info}"
         );
     }
+}
+
+/// Revokes `token`'s refresh token at oidc-provider, which ends the whole grant (as when
+/// the user removes the app's access there).
+pub async fn revoke_grant(oidc: &OidcServer, token: &Value) {
+    let response = within(
+        "revocation at oidc-provider",
+        reqwest::Client::new()
+            .post(&oidc.endpoints.revocation_endpoint)
+            .basic_auth(&oidc.client_id, Some(&oidc.client_secret))
+            .form(&[
+                ("token", field(token, "refresh_token").as_str()),
+                ("token_type_hint", "refresh_token"),
+            ])
+            .send(),
+    )
+    .await
+    .expect("oidc-provider answers");
+    assert_eq!(response.status().as_u16(), 200);
 }

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use url::Url;
 
 use crate::client::Client;
-use crate::connect::{field, run, stored_token, walk, ACCESS_TOKEN_TTL};
+use crate::connect::{revoke_grant, run, stored_token, walk, ACCESS_TOKEN_TTL};
 use crate::story::{configure_values, expect_error, Story, APP_ID, COMMAND};
 use crate::support::e2e::Consent;
 use crate::support::proxy;
@@ -121,20 +121,7 @@ async fn the_bot_confirms_a_connect_and_tells_once_of_a_refresh_refused_unseen()
     let token = stored_token(&story, &erin).await.expect("connected");
 
     // The provider forgets the grant; the next refresh outlives its call and is refused.
-    let revoked = within(
-        "revocation at oidc-provider",
-        reqwest::Client::new()
-            .post(&oidc.endpoints.revocation_endpoint)
-            .basic_auth(&oidc.client_id, Some(&oidc.client_secret))
-            .form(&[
-                ("token", field(&token, "refresh_token").as_str()),
-                ("token_type_hint", "refresh_token"),
-            ])
-            .send(),
-    )
-    .await
-    .expect("oidc-provider answers");
-    assert_eq!(revoked.status().as_u16(), 200);
+    revoke_grant(&oidc, &token).await;
     relay.slow.store(true, Ordering::SeqCst);
     let text = expect_error(&run(&erin, "info").await);
     assert!(text.contains("The provider is slow"), "{text}");
