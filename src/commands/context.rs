@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use crate::notice::Bot;
 use crate::oauth::lock::UserKey;
-use crate::oauth::user_token::{Sealing, StoreError};
+use crate::oauth::parties::{Sealing, StoreError};
 use crate::oauth::{AsUser, Provider, ProviderConfig, StoredToken, UserToken};
 use crate::state::AppState;
 use mattermost_apps::secret::{ExposeSecret, SecretString};

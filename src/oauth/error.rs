@@ -2,6 +2,7 @@
 //! description (capped, Markdown-escaped), or what failed in the transport; never a token,
 //! a code or a body. Every request module returns it; a refresh shares one (it is `Clone`).
 
+use super::lock::LockError;
 use crate::markdown;
 use crate::metrics::{Classify, Outcome};
 
@@ -99,6 +100,30 @@ impl<T> Classify for Result<T, ProviderError> {
             Err(ProviderError::Config(_)) => Outcome::NotSent,
         }
     }
+}
+
+/// Why a refresh did not produce a usable token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefreshError {
+    /// The token cannot be refreshed any more; the user must connect again. The text says
+    /// why, as a sentence.
+    #[error("{0}")]
+    Dead(String),
+    /// The provider refused or failed (the stored token stays).
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    /// The stored token could not be read from Mattermost (nothing was refreshed).
+    #[error("your token could not be read from Mattermost: {}", crate::markdown::escape(.0, 300))]
+    Read(String),
+    /// The refresh lock could not be had (nothing was refreshed; the grant is intact).
+    #[error("this app can't renew your connection right now ({0}). Try again shortly")]
+    Lock(LockError),
+    /// The user disconnected or connected again while this refresh ran.
+    #[error("your connection changed while it was being renewed. Try again")]
+    Superseded,
+    /// The refresh task stopped without an answer.
+    #[error("the refresh stopped unexpectedly")]
+    Stopped,
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@
 //! - [`probe`]: the client credentials checked without a user (`status`);
 //! - [`calendar`]: the Google Calendar list `info` shows;
 //! - [`lock`]: the refresh lock per site and user (in-process, or Redis across replicas);
+//! - [`parties`]: the provider and Mattermost as one user, as a refresh talks to them
+//!   (sealed stores, opened reads, timed requests);
 //! - [`unstored`]: tokens issued but not stored yet (kept, handed over, stored later);
 //! - [`refresh`]: the refresh: under the lock, stored only over what it replaced, never
 //!   dropped until stored, never stored after `disconnect` or `complete`;
@@ -33,6 +35,7 @@ pub mod discovery;
 pub mod error;
 pub mod http;
 pub mod lock;
+pub mod parties;
 pub mod pkce;
 pub mod preset;
 pub mod probe;
@@ -45,8 +48,9 @@ pub mod user_token;
 pub use client::Identity;
 pub use config::{Discovered, ProviderConfig, ProviderSettings};
 pub use error::ProviderError;
+pub use parties::{AsUser, Provider};
 pub use pkce::PkceKey;
 pub use preset::ProviderKind;
 pub use refresh::Refresher;
 pub use token::StoredToken;
-pub use user_token::{AsUser, Provider, UserToken};
+pub use user_token::UserToken;

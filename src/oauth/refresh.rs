@@ -25,11 +25,11 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::time::Instant;
 
-use super::error::ProviderError;
+pub use super::error::RefreshError;
 use super::lock::{Guard, LockError, Locks, UserKey};
+use super::parties::{clear_unless_replaced, same, AsUser, Cleared, Provider, StoreError};
 use super::token::StoredToken;
 use super::unstored::Unstored;
-use super::user_token::{clear_unless_replaced, same, AsUser, Cleared, Provider, StoreError};
 use crate::logline;
 use crate::metrics::{self, RefreshResult};
 use crate::notice;
@@ -42,30 +42,6 @@ const FIRST_RETRY: Duration = Duration::from_secs(1);
 
 /// How long a background store waits for the lock, each attempt.
 const BACKGROUND_LOCK_WAIT: Duration = Duration::from_secs(10);
-
-/// Why a refresh did not produce a usable token.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RefreshError {
-    /// The token cannot be refreshed any more; the user must connect again. The text says
-    /// why, as a sentence.
-    #[error("{0}")]
-    Dead(String),
-    /// The provider refused or failed (the stored token stays).
-    #[error(transparent)]
-    Provider(#[from] ProviderError),
-    /// The stored token could not be read from Mattermost (nothing was refreshed).
-    #[error("your token could not be read from Mattermost: {}", crate::markdown::escape(.0, 300))]
-    Read(String),
-    /// The refresh lock could not be had (nothing was refreshed; the grant is intact).
-    #[error("this app can't renew your connection right now ({0}). Try again shortly")]
-    Lock(LockError),
-    /// The user disconnected or connected again while this refresh ran.
-    #[error("your connection changed while it was being renewed. Try again")]
-    Superseded,
-    /// The refresh task stopped without an answer.
-    #[error("the refresh stopped unexpectedly")]
-    Stopped,
-}
 
 type Outcome = Result<StoredToken, RefreshError>;
 

@@ -14,10 +14,10 @@ use ring::digest;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::error::RefreshError;
 use super::lock::UserKey;
-use super::refresh::RefreshError;
+use super::parties::same;
 use super::token::StoredToken;
-use super::user_token::same;
 use mattermost_apps::secret::ExposeSecret;
 
 /// How long a token that could not be stored is remembered, to tell its user why.
