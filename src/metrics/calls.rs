@@ -12,76 +12,8 @@ use actix_web::http::StatusCode;
 use actix_web::HttpMessage;
 use mattermost_apps::actix::VerifiedCaller;
 
-use super::CallOutcome;
-use crate::names::paths;
-
-label_value! {
-    /// The route a request took: a known path, or `other` (so a scanner's made-up paths
-    /// add no series).
-    Route {
-        /// `/bindings`.
-        Bindings => "/bindings",
-        /// `/install`.
-        Install => "/install",
-        /// `/configure`.
-        Configure => "/configure",
-        /// `/connect`.
-        Connect => "/connect",
-        /// `/info`.
-        Info => "/info",
-        /// `/disconnect`.
-        Disconnect => "/disconnect",
-        /// `/help`.
-        Help => "/help",
-        /// `/status`.
-        Status => "/status",
-        /// `/oauth2/connect`.
-        OAuth2Connect => "/oauth2/connect",
-        /// `/oauth2/complete`.
-        OAuth2Complete => "/oauth2/complete",
-        /// `/ping`.
-        Ping => "/ping",
-        /// `/healthz`.
-        Healthz => "/healthz",
-        /// `/manifest.json`.
-        Manifest => "/manifest.json",
-        /// `/static/…`.
-        Static => "/static",
-        /// Anything else.
-        Other => "other",
-    }
-}
-
-impl Route {
-    /// The route of a request path.
-    pub fn of(path: &str) -> Self {
-        match path {
-            paths::BINDINGS => Self::Bindings,
-            paths::INSTALL => Self::Install,
-            paths::CONFIGURE => Self::Configure,
-            paths::CONNECT => Self::Connect,
-            paths::INFO => Self::Info,
-            paths::DISCONNECT => Self::Disconnect,
-            paths::HELP => Self::Help,
-            paths::STATUS => Self::Status,
-            paths::OAUTH2_CONNECT => Self::OAuth2Connect,
-            paths::OAUTH2_COMPLETE => Self::OAuth2Complete,
-            paths::PING => Self::Ping,
-            "/healthz" => Self::Healthz,
-            "/manifest.json" => Self::Manifest,
-            _ if path.starts_with("/static/") => Self::Static,
-            _ => Self::Other,
-        }
-    }
-
-    /// Routes polled often (by every client, or by probes): logged at debug level only.
-    fn is_frequent(self) -> bool {
-        matches!(
-            self,
-            Self::Bindings | Self::Healthz | Self::Manifest | Self::Static
-        )
-    }
-}
+use super::labels::{CallOutcome, Route};
+use super::registry::{self, InFlight};
 
 /// Middleware (`wrap_fn`) recording every request: the metric, and one log line.
 pub fn observe_calls<S>(
@@ -93,7 +25,7 @@ where
     S::Future: 'static,
 {
     let started = Instant::now();
-    let in_flight = super::InFlight::start();
+    let in_flight = InFlight::start();
     let route = Route::of(req.path());
     let call = service.call(req);
     async move {
@@ -111,7 +43,7 @@ where
             Err(body) => body,
         });
         let took = started.elapsed();
-        super::call(route, outcome, took);
+        registry::call(route, outcome, took);
         // Refusals and 5xx are worth a look; a scanner's 404s are not.
         let level = match outcome {
             CallOutcome::BadJwt

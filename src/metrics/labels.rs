@@ -1,5 +1,6 @@
 //! The label values: what was requested, and how a call or a request ended.
 
+use crate::names::paths;
 use mattermost_apps::client::ClientError;
 
 label_value! {
@@ -136,5 +137,73 @@ impl<T> Classify for Result<T, ClientError> {
             }
             Err(ClientError::Json(_) | ClientError::AnswerTooLarge) => Outcome::BadAnswer,
         }
+    }
+}
+
+label_value! {
+    /// The route a request took: a known path, or `other` (so a scanner's made-up paths
+    /// add no series).
+    Route {
+        /// `/bindings`.
+        Bindings => "/bindings",
+        /// `/install`.
+        Install => "/install",
+        /// `/configure`.
+        Configure => "/configure",
+        /// `/connect`.
+        Connect => "/connect",
+        /// `/info`.
+        Info => "/info",
+        /// `/disconnect`.
+        Disconnect => "/disconnect",
+        /// `/help`.
+        Help => "/help",
+        /// `/status`.
+        Status => "/status",
+        /// `/oauth2/connect`.
+        OAuth2Connect => "/oauth2/connect",
+        /// `/oauth2/complete`.
+        OAuth2Complete => "/oauth2/complete",
+        /// `/ping`.
+        Ping => "/ping",
+        /// `/healthz`.
+        Healthz => "/healthz",
+        /// `/manifest.json`.
+        Manifest => "/manifest.json",
+        /// `/static/…`.
+        Static => "/static",
+        /// Anything else.
+        Other => "other",
+    }
+}
+
+impl Route {
+    /// The route of a request path.
+    pub fn of(path: &str) -> Self {
+        match path {
+            paths::BINDINGS => Self::Bindings,
+            paths::INSTALL => Self::Install,
+            paths::CONFIGURE => Self::Configure,
+            paths::CONNECT => Self::Connect,
+            paths::INFO => Self::Info,
+            paths::DISCONNECT => Self::Disconnect,
+            paths::HELP => Self::Help,
+            paths::STATUS => Self::Status,
+            paths::OAUTH2_CONNECT => Self::OAuth2Connect,
+            paths::OAUTH2_COMPLETE => Self::OAuth2Complete,
+            paths::PING => Self::Ping,
+            "/healthz" => Self::Healthz,
+            "/manifest.json" => Self::Manifest,
+            _ if path.starts_with("/static/") => Self::Static,
+            _ => Self::Other,
+        }
+    }
+
+    /// Routes polled often (by every client, or by probes): logged at debug level only.
+    pub(super) fn is_frequent(self) -> bool {
+        matches!(
+            self,
+            Self::Bindings | Self::Healthz | Self::Manifest | Self::Static
+        )
     }
 }
