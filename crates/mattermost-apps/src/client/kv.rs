@@ -10,7 +10,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::{decode_optional, AppsClient, ClientError, MAX_BODY};
+use super::core::{decode_optional, AppsClient, ClientError, MAX_BODY};
 
 /// The longest prefix the plugin accepts, in bytes.
 pub const MAX_PREFIX: usize = 2;

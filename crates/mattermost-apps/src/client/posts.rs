@@ -5,7 +5,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{AppsClient, ClientError, MAX_ANSWER};
+use super::core::{AppsClient, ClientError, MAX_ANSWER};
 use crate::model::{Channel, Post};
 
 /// The most a post's JSON may weigh when sent; Mattermost itself refuses messages over
