@@ -18,7 +18,6 @@
 //! Each refresh runs as its own task: a call that stops waiting does not stop it. A task
 //! that ends the connection with no call waiting has the bot tell the user ([`notice`]).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,8 +52,6 @@ pub struct Refresher {
 struct Inner {
     locks: Locks,
     unstored: Unstored,
-    /// Refreshes refused because the lock service was down.
-    lock_unavailable: AtomicU64,
 }
 
 impl Refresher {
@@ -64,7 +61,6 @@ impl Refresher {
             inner: Arc::new(Inner {
                 locks,
                 unstored: Unstored::default(),
-                lock_unavailable: AtomicU64::new(0),
             }),
         }
     }
@@ -120,16 +116,6 @@ impl Refresher {
         if let Some(guard) = guard {
             self.inner.locks.release(guard).await;
         }
-    }
-
-    /// Tokens issued but not stored yet.
-    pub fn unstored(&self) -> usize {
-        self.inner.unstored.count()
-    }
-
-    /// Refreshes refused so far because the lock service was down.
-    pub fn lock_unavailable(&self) -> u64 {
-        self.inner.lock_unavailable.load(Ordering::Relaxed)
     }
 
     /// On shutdown: stores the tokens not stored yet, waiting at most `within`.
@@ -188,7 +174,6 @@ impl Inner {
         metrics::lock_wait(waited.elapsed());
         let locked = locked.map_err(|err| {
             if let LockError::Unavailable(why) = &err {
-                self.lock_unavailable.fetch_add(1, Ordering::Relaxed);
                 metrics::refresh(RefreshResult::LockUnavailable);
                 log::warn!(
                     "not refreshing the token of user {}: {why}",
